@@ -1,0 +1,3 @@
+from asgigen.cli import main
+
+main()

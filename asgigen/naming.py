@@ -1,0 +1,72 @@
+"""The one rule set for project and package names, shared by asgigen and copier.yml."""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+
+# PEP 508 distribution names, restricted to what also reads well as a directory name.
+_PROJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
+_PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+# Import names a generated package must not take: it would shadow what the project imports.
+RESERVED_PACKAGES = frozenset(
+    {
+        "anyio", "asgigen", "copier", "daphne", "fastapi", "granian", "h11", "httpcore",
+        "httptools", "httpx", "hypercorn", "hypothesis", "jinja2", "mypy", "pydantic",
+        "pydantic_settings", "pytest", "ruff", "starlette", "test", "tests", "typer",
+        "typing_extensions", "uvicorn", "uvloop", "watchfiles", "websockets", "src",
+    }
+)
+
+
+def derive_package_name(project_name: str) -> str:
+    """The default import name of a project: lowercase, `-` and `.` become `_`."""
+    return re.sub(r"[-.]+", "_", project_name.strip().lower())
+
+
+def project_name_error(name: str) -> str:
+    """Why `name` can't be a project name, or "" when it can."""
+    if not name.strip():
+        return "the project name is empty"
+    if "/" in name or "\\" in name or name in {".", ".."}:
+        return f"project name {name!r} is a path, not a name"
+    if name[0].isdigit():
+        return f"project name {name!r} starts with a digit"
+    if not _PROJECT_NAME.match(name) or name.endswith(("-", ".", "_")):
+        return (
+            f"project name {name!r} may only contain ASCII letters, digits, '-', '_' and '.', "
+            "starting with a letter and ending with a letter or digit"
+        )
+    return package_name_error(derive_package_name(name), what="project name", shown=name)
+
+
+def package_name_error(name: str, *, what: str = "package name", shown: str | None = None) -> str:
+    """Why `name` can't be an import package name, or "" when it can."""
+    shown = name if shown is None else shown
+    if not name:
+        return f"the {what} is empty"
+    if name[0].isdigit():
+        return f"{what} {shown!r} starts with a digit"
+    if not _PACKAGE_NAME.match(name):
+        return (
+            f"{what} {shown!r} is not a valid import name "
+            "(lowercase ASCII letters, digits and '_', not starting with a digit)"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"{what} {shown!r} is a Python keyword"
+    if name in sys.stdlib_module_names:
+        return f"{what} {shown!r} would shadow the standard library module {name!r}"
+    if name in RESERVED_PACKAGES:
+        return f"{what} {shown!r} would shadow the package {name!r} the project depends on"
+    return ""
+
+
+def port_error(port: object) -> str:
+    """Why `port` can't be a default port, or "" when it can."""
+    if isinstance(port, bool) or not isinstance(port, int):
+        return f"port {port!r} is not a whole number"
+    if not 1 <= port <= 65535:
+        return f"port {port} is out of range (1-65535)"
+    return ""
