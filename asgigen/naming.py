@@ -13,10 +13,34 @@ _PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Import names a generated package must not take: it would shadow what the project imports.
 RESERVED_PACKAGES = frozenset(
     {
-        "anyio", "asgigen", "copier", "daphne", "fastapi", "granian", "h11", "httpcore",
-        "httptools", "httpx", "hypercorn", "hypothesis", "jinja2", "mypy", "pydantic",
-        "pydantic_settings", "pytest", "ruff", "starlette", "test", "tests", "typer",
-        "typing_extensions", "uvicorn", "uvloop", "watchfiles", "websockets", "src",
+        "anyio",
+        "asgigen",
+        "copier",
+        "daphne",
+        "fastapi",
+        "granian",
+        "h11",
+        "httpcore",
+        "httptools",
+        "httpx",
+        "hypercorn",
+        "hypothesis",
+        "jinja2",
+        "mypy",
+        "pydantic",
+        "pydantic_settings",
+        "pytest",
+        "ruff",
+        "starlette",
+        "test",
+        "tests",
+        "typer",
+        "typing_extensions",
+        "uvicorn",
+        "uvloop",
+        "watchfiles",
+        "websockets",
+        "src",
     }
 )
 
@@ -39,12 +63,12 @@ def project_name_error(name: str) -> str:
             f"project name {name!r} may only contain ASCII letters, digits, '-', '_' and '.', "
             "starting with a letter and ending with a letter or digit"
         )
-    return package_name_error(derive_package_name(name), what="project name", shown=name)
+    return ""
 
 
-def package_name_error(name: str, *, what: str = "package name", shown: str | None = None) -> str:
+def package_name_error(name: str, *, what: str = "package name") -> str:
     """Why `name` can't be an import package name, or "" when it can."""
-    shown = name if shown is None else shown
+    shown = name
     if not name:
         return f"the {what} is empty"
     if name[0].isdigit():

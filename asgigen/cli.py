@@ -1,0 +1,177 @@
+"""The command line: each command parses its options and calls one domain function."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from asgigen import __version__
+from asgigen.console import Console
+from asgigen.errors import EXIT_INTERRUPTED, AsgigenError
+
+app = typer.Typer(
+    name="asgigen",
+    help="Generate ASGI projects (raw, routed, fastapi) and prove each one works.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"asgigen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Generate ASGI projects (raw, routed, fastapi) and prove each one works."""
+    if debug:
+        os.environ["ASGIGEN_DEBUG"] = "1"
+
+
+@app.command()
+def new(
+    path: Annotated[
+        Path,
+        typer.Argument(help="Where to create the project; its last component is the project name."),
+    ],
+    style: Annotated[
+        str | None, typer.Option("--style", "-s", help="raw, routed or fastapi.")
+    ] = None,
+    package: Annotated[
+        str | None, typer.Option("--package", help="Import name (default: from the project name).")
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="One-line description.")
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="KEY=VALUE answer to any template question; repeatable."),
+    ] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data-file", help="YAML or JSON file of answers.")
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Use defaults for every answer not given.")
+    ] = False,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Skip the tests and the live boot.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Render into a non-empty directory.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the files that would be written; write nothing.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
+    ] = False,
+) -> None:
+    """Create a project from the template, then run its tests and boot it under Uvicorn."""
+    from asgigen import project
+
+    console = Console(quiet=quiet)
+    result = project.create(
+        path,
+        style=style,
+        package=package,
+        description=description,
+        data=data or [],
+        data_file=data_file,
+        defaults=defaults,
+        check=not no_check,
+        force=force,
+        dry_run=dry_run,
+        console=console,
+    )
+    print(result)
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="A generated project.")] = Path("."),
+    server: Annotated[
+        list[str] | None,
+        typer.Option("--server", help="uvicorn, hypercorn, daphne, granian or all; repeatable."),
+    ] = None,
+    isolated: Annotated[
+        bool, typer.Option("--isolated", help="Run in a fresh venv (uv when present).")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
+    ] = False,
+) -> None:
+    """Run a generated project's tests, then boot it and make real requests."""
+    from asgigen import project
+
+    print(
+        project.check(
+            path,
+            servers=server or [],
+            isolated=isolated,
+            as_json=json_output,
+            console=Console(quiet=quiet),
+        )
+    )
+
+
+@app.command()
+def styles() -> None:
+    """List the project styles."""
+    from asgigen.styles import STYLES
+
+    width = max(len(name) for name in STYLES)
+    for style in STYLES.values():
+        print(f"{style.name:<{width}}  {style.summary}")
+
+
+def _fail(err: AsgigenError) -> NoReturn:
+    console = Console()
+    if err.details:
+        print(err.details.rstrip(), file=sys.stderr)
+    console.error(err.message, err.hint)
+    sys.exit(err.exit_code)
+
+
+def main() -> None:
+    """Entry point: the one place that turns errors into a message and an exit code."""
+    try:
+        app()
+    except AsgigenError as err:
+        if os.environ.get("ASGIGEN_DEBUG"):
+            traceback.print_exc()
+        _fail(err)
+    except KeyboardInterrupt:
+        Console().error("interrupted; nothing was left behind")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as err:  # a bug: one line, and the traceback in a file
+        if os.environ.get("ASGIGEN_DEBUG"):
+            raise
+        import tempfile
+
+        fd, log = tempfile.mkstemp(prefix="asgigen-crash-", suffix=".log")
+        with os.fdopen(fd, "w") as handle:
+            traceback.print_exc(file=handle)
+        Console().error(
+            f"internal error: {type(err).__name__}: {err}",
+            hint=f"traceback written to {log}; rerun with --debug to see it here",
+        )
+        sys.exit(70)

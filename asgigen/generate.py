@@ -1,0 +1,374 @@
+"""Validate the answers, render the copier template beside the target, move it into place."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from asgigen import naming
+from asgigen.errors import AsgigenError, BadInputError, TemplateError
+from asgigen.styles import get_style
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+def builtin_template() -> Path:
+    """The template shipped inside the wheel, or `templates/` of a source checkout."""
+    packaged = Path(str(resources.files("asgigen"))) / "templates"
+    if (packaged / "copier.yml").is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    type: str
+    choices: tuple[Any, ...] = ()
+
+
+def load_questions(template: Path) -> dict[str, Question]:
+    """The questions a copier template asks, read from its `copier.yml`."""
+    import yaml
+
+    config = template / "copier.yml"
+    if not config.is_file():
+        config = template / "copier.yaml"
+    try:
+        raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise TemplateError(f"template {template} has no readable copier.yml: {err}") from None
+    except yaml.YAMLError as err:
+        raise TemplateError(f"template {template} has a malformed copier.yml: {err}") from None
+    if not isinstance(raw, dict):
+        raise TemplateError(f"template {template} has a copier.yml that is not a mapping")
+    questions = {}
+    for name, spec in raw.items():
+        if name.startswith("_"):
+            continue
+        spec = spec if isinstance(spec, dict) else {"default": spec}
+        choices = spec.get("choices") or ()
+        if isinstance(choices, dict):
+            choices = tuple(choices.values())
+        questions[name] = Question(name, str(spec.get("type", "str")), tuple(choices))
+    return questions
+
+
+def _convert(question: Question, value: Any) -> Any:
+    """`value` as the type the question asks for; raw strings come from `--data`."""
+    kind = question.type
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise BadInputError(f"answer {question.name!r} must be a whole number, got {value!r}")
+        try:
+            return int(value)
+        except ValueError:
+            raise BadInputError(
+                f"answer {question.name!r} must be a whole number, got {value!r}"
+            ) from None
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"true", "yes", "y", "on", "1"}:
+            return True
+        if text in {"false", "no", "n", "off", "0"}:
+            return False
+        raise BadInputError(f"answer {question.name!r} must be true or false, got {value!r}")
+    if kind == "float":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise BadInputError(
+                f"answer {question.name!r} must be a number, got {value!r}"
+            ) from None
+    if isinstance(value, (dict, list)) and kind not in {"yaml", "json"}:
+        raise BadInputError(f"answer {question.name!r} must be text, got {json.dumps(value)}")
+    return value if kind in {"yaml", "json"} else str(value)
+
+
+def parse_data_pairs(pairs: list[str]) -> dict[str, str]:
+    """`--data KEY=VALUE` options as a mapping; the value may contain `=`."""
+    data: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadInputError(f"--data {pair!r} is not KEY=VALUE", hint="e.g. --data port=9000")
+        data[key.strip()] = value
+    return data
+
+
+def load_data_file(path: Path) -> dict[str, Any]:
+    """Answers from a YAML or JSON file (JSON is YAML, so one parser reads both)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise BadInputError(f"cannot read data file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"data file {path} is not UTF-8 text") from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise BadInputError(f"data file {path} is not valid YAML or JSON{where}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):
+        raise BadInputError(f"data file {path} must hold a mapping of question names to answers")
+    return loaded
+
+
+def validate_answers(
+    questions: Mapping[str, Question], answers: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check answers against the questions and asgigen's naming rules; return typed answers."""
+    typed: dict[str, Any] = {}
+    for key, value in answers.items():
+        if key not in questions:
+            known = ", ".join(sorted(questions))
+            raise BadInputError(f"unknown question {key!r}", hint=f"the template asks: {known}")
+        question = questions[key]
+        converted = _convert(question, value)
+        if question.choices and converted not in question.choices:
+            allowed = ", ".join(str(choice) for choice in question.choices)
+            raise BadInputError(f"answer {key!r} must be one of {allowed}; got {converted!r}")
+        if isinstance(converted, str) and _has_surrogates(converted):
+            raise BadInputError(f"answer {key!r} is not valid Unicode text")
+        typed[key] = converted
+    checks = {
+        "project_name": naming.project_name_error,
+        "package_name": naming.package_name_error,
+        "port": naming.port_error,
+    }
+    for key, check in checks.items():
+        if key in typed and (problem := check(typed[key])):
+            raise BadInputError(problem)
+    if "style" in typed:
+        get_style(typed["style"])
+    return typed
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+@dataclass
+class GenerateRequest:
+    target: Path
+    style: str | None = None
+    package: str | None = None
+    description: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    defaults: bool = False
+    force: bool = False
+    dry_run: bool = False
+    template: Path | None = None
+    interactive: bool | None = None
+
+
+@dataclass
+class GenerateResult:
+    path: Path
+    answers: dict[str, Any]
+    files: list[str]
+    seconds: float
+
+    @property
+    def package(self) -> str:
+        return str(self.answers["package_name"])
+
+    @property
+    def style(self) -> str:
+        return str(self.answers["style"])
+
+
+def _check_target(target: Path, *, force: bool) -> None:
+    if target.is_file() or (target.exists() and not target.is_dir()):
+        raise BadInputError(f"{target} exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise BadInputError(
+            f"directory {target} already exists and is not empty",
+            hint="choose another name, empty it, or pass --force to render into it",
+        )
+    parent = _existing_ancestor(target.parent)
+    if not os.access(parent, os.W_OK):
+        raise BadInputError(f"cannot write to {parent}: permission denied")
+
+
+def _existing_ancestor(path: Path) -> Path:
+    while not path.exists():
+        if path.parent == path:
+            break
+        path = path.parent
+    if not path.is_dir():
+        raise BadInputError(f"{path} is a file, so {path}/... cannot be created")
+    return path
+
+
+def collect_answers(request: GenerateRequest, questions: Mapping[str, Question]) -> dict[str, Any]:
+    """Merge the name, options and `--data` into one validated answer set."""
+    name = request.target.name
+    if not name or name in {".", ".."}:
+        raise BadInputError(f"{request.target} does not end in a project name")
+    answers: dict[str, Any] = dict(request.data)
+    if answers.get("project_name", name) != name:
+        raise BadInputError(
+            f"--data project_name={answers['project_name']} disagrees with the target {name!r}",
+            hint="the project name is the last component of the target path",
+        )
+    answers["project_name"] = name
+    for key, value in (
+        ("style", request.style),
+        ("package_name", request.package),
+        ("description", request.description),
+    ):
+        if value is not None:
+            answers[key] = value
+    if problem := naming.project_name_error(name):
+        raise BadInputError(problem)
+    derived = "package_name" not in answers
+    if derived:
+        answers["package_name"] = naming.derive_package_name(name)
+    try:
+        typed = validate_answers(
+            questions, {k: v for k, v in answers.items() if k != "project_name"}
+        )
+    except BadInputError as err:
+        if derived and err.message.startswith("package name"):
+            raise BadInputError(
+                f"{err.message} (derived from the project name)",
+                hint="pass --package NAME to choose another import name",
+            ) from None
+        raise
+    typed["project_name"] = name
+    return typed
+
+
+def is_interactive() -> bool:
+    """Prompts only make sense with a person at a terminal, never in CI."""
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        return False
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def new_project(request: GenerateRequest) -> GenerateResult:
+    """Render a project into `request.target` atomically and return what was written."""
+    started = time.perf_counter()
+    template = (request.template or builtin_template()).resolve()
+    questions = load_questions(template)
+    target = request.target.expanduser().absolute()
+    request.target = target
+    answers = collect_answers(request, questions)
+    _check_target(target, force=request.force)
+    interactive = is_interactive() if request.interactive is None else request.interactive
+    ask = interactive and not request.defaults
+
+    staging_parent = Path(tempfile.gettempdir()) if request.dry_run else target.parent
+    with (
+        _created_parents(target.parent, keep=not request.dry_run) as _,
+        _staging_dir(staging_parent, target.name) as staging,
+    ):
+        rendered = staging / target.name
+        final_answers = _render(template, rendered, answers, ask=ask)
+        files = sorted(
+            str(path.relative_to(rendered)) for path in rendered.rglob("*") if path.is_file()
+        )
+        if not request.dry_run:
+            _move_into_place(rendered, target)
+    return GenerateResult(target, final_answers, files, time.perf_counter() - started)
+
+
+def _render(
+    template: Path, destination: Path, answers: dict[str, Any], *, ask: bool
+) -> dict[str, Any]:
+    from copier import run_copy
+    from copier.errors import CopierAnswersInterrupt, CopierError
+
+    try:
+        worker = run_copy(
+            str(template),
+            str(destination),
+            data=answers,
+            defaults=not ask,
+            unsafe=True,  # the built-in template loads asgigen's own Jinja filters
+            quiet=True,
+            overwrite=True,
+        )
+    except CopierAnswersInterrupt:
+        raise KeyboardInterrupt from None
+    except ValueError as err:
+        # A failing validator surfaces as a ValueError; its text is our rule's message.
+        message = str(err).strip().splitlines()[-1] if str(err).strip() else "invalid answer"
+        raise BadInputError(message) from None
+    except (CopierError, OSError) as err:
+        raise TemplateError(f"rendering the template failed: {err}") from None
+    except Exception as err:  # a broken template raises Jinja and YAML errors of every kind
+        raise TemplateError(f"rendering the template failed: {type(err).__name__}: {err}") from None
+    result = dict(worker.answers.combined)
+    return {key: value for key, value in result.items() if not key.startswith("_")}
+
+
+@contextlib.contextmanager
+def _staging_dir(parent: Path, name: str) -> Iterator[Path]:
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.asgigen-", dir=parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _created_parents(directory: Path, *, keep: bool) -> Iterator[None]:
+    """Create missing parents; remove the ones we created if the body fails."""
+    missing = []
+    probe = directory
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    try:
+        yield
+    except BaseException:
+        for path in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+    else:
+        if not keep:
+            for path in missing:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+
+
+def _move_into_place(rendered: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(rendered, target)
+        return
+    # --force into an existing directory: rename file by file, replacing what the template owns.
+    for source in sorted(rendered.rglob("*")):
+        destination = target / source.relative_to(rendered)
+        if source.is_dir():
+            destination.mkdir(exist_ok=True)
+        else:
+            os.replace(source, destination)
+
+
+def format_error(err: AsgigenError) -> str:
+    return err.message

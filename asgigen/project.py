@@ -1,0 +1,91 @@
+"""The jobs behind `asgigen new` and `asgigen check`, with their progress lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from asgigen.console import Console
+
+
+def _display(path: Path) -> str:
+    try:
+        relative = path.relative_to(Path.cwd())
+    except ValueError:
+        return str(path)
+    return f"./{relative}" if str(relative) != "." else "."
+
+
+def create(
+    path: Path,
+    *,
+    style: str | None,
+    package: str | None,
+    description: str | None,
+    data: list[str],
+    data_file: Path | None,
+    defaults: bool,
+    check: bool,
+    force: bool,
+    dry_run: bool,
+    console: Console,
+) -> str:
+    """Generate a project, check it, and return the block printed on stdout."""
+    from asgigen import generate
+
+    answers: dict[str, Any] = {}
+    if data_file is not None:
+        answers.update(generate.load_data_file(data_file))
+    answers.update(generate.parse_data_pairs(data))
+    request = generate.GenerateRequest(
+        target=path,
+        style=style,
+        package=package,
+        description=description,
+        data=answers,
+        defaults=defaults,
+        force=force,
+        dry_run=dry_run,
+    )
+    result = generate.new_project(request)
+    if dry_run:
+        return "\n".join(result.files)
+    shown = _display(result.path)
+    console.step(
+        "rendered",
+        f"{result.style} template into {shown} ({len(result.files)} files)",
+        result.seconds,
+    )
+    if check:
+        from asgigen.check import check_project
+
+        check_project(result.path, console=console)
+    cd = f"cd {shown} && " if result.path != Path.cwd() else ""
+    env_port = f"{result.package.upper()}_PORT"
+    port = result.answers.get("port", 8000)
+    lines = [
+        f"{result.path.name} is ready: {result.path}",
+        f"  {cd}python -m {result.package}        # http://127.0.0.1:{port} ({env_port} to change)",
+        f"  asgigen check {shown}                 # tests + live boot again",
+    ]
+    return "\n".join(lines)
+
+
+def check(
+    path: Path, *, servers: list[str], isolated: bool, as_json: bool, console: Console
+) -> str:
+    """Run the checks; return the JSON report or a one-line verdict for stdout."""
+    from asgigen.check import check_project, run_checks
+    from asgigen.errors import CheckFailedError
+
+    if as_json:
+        report = run_checks(path, servers=servers, isolated=isolated, console=console)
+        text = json.dumps(report.to_dict(), indent=2)
+        if not report.ok:
+            print(text)
+            failing = ", ".join(step.name for step in report.failures)
+            raise CheckFailedError(f"{report.project.path.name}: {failing} failed")
+        return text
+    report = check_project(path, servers=servers, isolated=isolated, console=console)
+    return f"{report.project.path.name}: all checks passed"
