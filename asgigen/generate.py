@@ -142,6 +142,8 @@ def validate_answers(
             raise BadInputError(f"unknown question {key!r}", hint=f"the template asks: {known}")
         question = questions[key]
         converted = _convert(question, value)
+        if key == "style":
+            get_style(converted)  # a clearer message than the generic choices one
         if question.choices and converted not in question.choices:
             allowed = ", ".join(str(choice) for choice in question.choices)
             raise BadInputError(f"answer {key!r} must be one of {allowed}; got {converted!r}")
@@ -156,8 +158,6 @@ def validate_answers(
     for key, check in checks.items():
         if key in typed and (problem := check(typed[key])):
             raise BadInputError(problem)
-    if "style" in typed:
-        get_style(typed["style"])
     return typed
 
 
@@ -225,7 +225,7 @@ def _existing_ancestor(path: Path) -> Path:
 def collect_answers(request: GenerateRequest, questions: Mapping[str, Question]) -> dict[str, Any]:
     """Merge the name, options and `--data` into one validated answer set."""
     name = request.target.name
-    if not name or name in {".", ".."}:
+    if not name:
         raise BadInputError(f"{request.target} does not end in a project name")
     answers: dict[str, Any] = dict(request.data)
     if answers.get("project_name", name) != name:

@@ -10,6 +10,9 @@ import sys
 _PROJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
 _PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
+# Names the generated layout itself uses for directories next to the package.
+LAYOUT_NAMES = frozenset({"src", "test", "tests", "docs"})
+
 # Import names a generated package must not take: it would shadow what the project imports.
 RESERVED_PACKAGES = frozenset(
     {
@@ -32,15 +35,12 @@ RESERVED_PACKAGES = frozenset(
         "pytest",
         "ruff",
         "starlette",
-        "test",
-        "tests",
         "typer",
         "typing_extensions",
         "uvicorn",
         "uvloop",
         "watchfiles",
         "websockets",
-        "src",
     }
 )
 
@@ -82,6 +82,8 @@ def package_name_error(name: str, *, what: str = "package name") -> str:
         return f"{what} {shown!r} is a Python keyword"
     if name in sys.stdlib_module_names:
         return f"{what} {shown!r} would shadow the standard library module {name!r}"
+    if name in LAYOUT_NAMES:
+        return f"{what} {shown!r} is reserved for the project layout"
     if name in RESERVED_PACKAGES:
         return f"{what} {shown!r} would shadow the package {name!r} the project depends on"
     return ""

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from asgigen.cli import main
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run `asgigen ARGS` in-process through `main()`, the real error-mapping entry point."""
+
+    def run(*args: str, cwd: Path | None = None) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "argv", ["asgigen", *args])
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        monkeypatch.setenv("NO_COLOR", "1")
+        monkeypatch.setenv("CI", "true")
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` with its content: for asserting that nothing changed."""
+    if not root.exists():
+        return {}
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    } | {str(path.relative_to(root)) + "/": b"" for path in root.rglob("*") if path.is_dir()}
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    """An empty directory to generate into; the test asserts what it holds afterwards."""
+    root = tmp_path / "work"
+    root.mkdir()
+    old = os.getcwd()
+    try:
+        yield root
+    finally:
+        os.chdir(old)

@@ -1,0 +1,200 @@
+"""Bad input: one `error:` line (maybe a `hint:`), exit code 2, and the disk unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliResult, snapshot
+
+
+def _prepare(root: Path) -> None:
+    (root / "taken").mkdir()
+    (root / "taken" / "keep.txt").write_text("mine")
+    (root / "afile").write_text("not a dir")
+    (root / "bad.yml").write_text("port: [unclosed\n")
+    (root / "list.yml").write_text("- a\n- b\n")
+    (root / "unknown.yml").write_text("colour: blue\n")
+    (root / "badtype.json").write_text('{"port": "eighty"}')
+    (root / "binary.yml").write_bytes(b"\xff\xfe\x00")
+
+
+# (argv after `asgigen`, exact error line, hint fragment or None)
+CASES: list[tuple[list[str], str, str | None]] = [
+    (["new", "shop", "--style", "django"], "error: unknown style 'django'", "raw, routed, fastapi"),
+    (["new", "1shop"], "error: project name '1shop' starts with a digit", None),
+    (
+        ["new", "shop!"],
+        "error: project name 'shop!' may only contain ASCII letters, digits, "
+        "'-', '_' and '.', starting with a letter and ending with a letter or digit",
+        None,
+    ),
+    (
+        ["new", "café"],
+        "error: project name 'café' may only contain ASCII letters, digits, "
+        "'-', '_' and '.', starting with a letter and ending with a letter or digit",
+        None,
+    ),
+    (
+        ["new", "shop-"],
+        "error: project name 'shop-' may only contain ASCII letters, digits, "
+        "'-', '_' and '.', starting with a letter and ending with a letter or digit",
+        None,
+    ),
+    (
+        ["new", "asyncio"],
+        "error: package name 'asyncio' would shadow the standard library "
+        "module 'asyncio' (derived from the project name)",
+        "--package",
+    ),
+    (
+        ["new", "fastapi", "--style", "fastapi"],
+        "error: package name 'fastapi' would shadow the "
+        "package 'fastapi' the project depends on (derived from the project name)",
+        "--package",
+    ),
+    (
+        ["new", "test"],
+        "error: package name 'test' is reserved for the project layout "
+        "(derived from the project name)",
+        "--package",
+    ),
+    (
+        ["new", "class"],
+        "error: package name 'class' is a Python keyword (derived from the project name)",
+        "--package",
+    ),
+    (
+        ["new", "shop", "--package", "Shop"],
+        "error: package name 'Shop' is not a valid import "
+        "name (lowercase ASCII letters, digits and '_', not starting with a digit)",
+        None,
+    ),
+    (
+        ["new", "shop", "--package", "my-shop"],
+        "error: package name 'my-shop' is not a valid "
+        "import name (lowercase ASCII letters, digits and '_', not starting with a digit)",
+        None,
+    ),
+    (
+        ["new", "shop", "--package", "json"],
+        "error: package name 'json' would shadow the standard library module 'json'",
+        None,
+    ),
+    (
+        ["new", "shop", "--package", "9lives"],
+        "error: package name '9lives' starts with a digit",
+        None,
+    ),
+    (["new", "shop", "--package", ""], "error: the package name is empty", None),
+    (["new", "taken"], "error: directory {root}/taken already exists and is not empty", "--force"),
+    (["new", "afile"], "error: {root}/afile exists and is not a directory", None),
+    (
+        ["new", "afile/inner"],
+        "error: {root}/afile is a file, so {root}/afile/... cannot be created",
+        None,
+    ),
+    (["new", ".."], "error: project name '..' is a path, not a name", None),
+    (["new", "shop", "--data", "port"], "error: --data 'port' is not KEY=VALUE", "port=9000"),
+    (["new", "shop", "--data", "=1"], "error: --data '=1' is not KEY=VALUE", "port=9000"),
+    (["new", "shop", "--data", "colour=blue"], "error: unknown question 'colour'", "style"),
+    (
+        ["new", "shop", "--data", "port=eighty"],
+        "error: answer 'port' must be a whole number, got 'eighty'",
+        None,
+    ),
+    (["new", "shop", "--data", "port=0"], "error: port 0 is out of range (1-65535)", None),
+    (["new", "shop", "--data", "port=70000"], "error: port 70000 is out of range (1-65535)", None),
+    (
+        ["new", "shop", "--data", "python_version=2.7"],
+        "error: answer 'python_version' must be one of 3.11, 3.12, 3.13; got '2.7'",
+        None,
+    ),
+    (
+        ["new", "shop", "--data", "docker=maybe"],
+        "error: answer 'docker' must be true or false, got 'maybe'",
+        None,
+    ),
+    (
+        ["new", "shop", "--data", "project_name=other"],
+        "error: --data project_name=other disagrees with the target 'shop'",
+        "last component",
+    ),
+    (
+        ["new", "shop", "--data-file", "missing.yml"],
+        "error: cannot read data file missing.yml: No such file or directory",
+        None,
+    ),
+    (
+        ["new", "shop", "--data-file", "bad.yml"],
+        "error: data file bad.yml is not valid YAML or JSON (line 2)",
+        None,
+    ),
+    (
+        ["new", "shop", "--data-file", "list.yml"],
+        "error: data file list.yml must hold a mapping of question names to answers",
+        None,
+    ),
+    (["new", "shop", "--data-file", "unknown.yml"], "error: unknown question 'colour'", "style"),
+    (
+        ["new", "shop", "--data-file", "badtype.json"],
+        "error: answer 'port' must be a whole number, got 'eighty'",
+        None,
+    ),
+    (
+        ["new", "shop", "--data-file", "binary.yml"],
+        "error: data file binary.yml is not UTF-8 text",
+        None,
+    ),
+    (["check", "nowhere"], "error: {root}/nowhere is not a directory", None),
+    (
+        ["check", "taken"],
+        "error: {root}/taken does not look like a generated project (no src/<package>/app.py)",
+        "pyproject.toml",
+    ),
+    (["check", ".", "--server", "tornado"], "error: unknown server 'tornado'", "granian"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message", "hint"), CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_bad_input(
+    run_cli: Callable[..., CliResult],
+    workdir: Path,
+    argv: list[str],
+    message: str,
+    hint: str | None,
+) -> None:
+    _prepare(workdir)
+    if argv[:1] == ["check"] and argv[1] == ".":
+        project = workdir / "proj"
+        (project / "src" / "proj").mkdir(parents=True)
+        (project / "src" / "proj" / "app.py").write_text("app = None\n")
+        argv = ["check", str(project), *argv[2:]]
+    before = snapshot(workdir)
+    result = run_cli(*argv, cwd=workdir)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2, result.stderr
+    assert lines[0] == message.format(root=workdir)
+    if hint is None:
+        assert len(lines) == 1, lines
+    else:
+        assert len(lines) == 2, lines
+        assert lines[1].startswith("hint: ")
+        assert hint in lines[1]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert snapshot(workdir) == before
+
+
+def test_usage_error_exits_2(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("new")
+    assert result.exit_code == 2
+    assert "missing argument 'path'" in result.stderr.lower()
+
+
+def test_unknown_command_exits_2(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("frobnicate")
+    assert result.exit_code == 2
+    assert "No such command 'frobnicate'" in result.stderr
