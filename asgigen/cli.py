@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -12,7 +13,7 @@ import typer
 
 from asgigen import __version__
 from asgigen.console import Console
-from asgigen.errors import EXIT_INTERRUPTED, AsgigenError
+from asgigen.errors import EXIT_INTERRUPTED, AsgigenError, Interrupted
 
 app = typer.Typer(
     name="asgigen",
@@ -71,6 +72,10 @@ def new(
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Use defaults for every answer not given.")
     ] = False,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="A copier template directory (default: the built-in one)."),
+    ] = None,
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Skip the tests and the live boot.")
     ] = False,
@@ -96,6 +101,7 @@ def new(
         data=data or [],
         data_file=data_file,
         defaults=defaults,
+        template=template,
         check=not no_check,
         force=force,
         dry_run=dry_run,
@@ -151,8 +157,15 @@ def _fail(err: AsgigenError) -> NoReturn:
     sys.exit(err.exit_code)
 
 
+def _on_signal(signum: int, _frame: object) -> None:
+    # Our own exception, not KeyboardInterrupt, which click would swallow as "Aborted!".
+    raise Interrupted("interrupted" if signum == signal.SIGINT else "terminated")
+
+
 def main() -> None:
     """Entry point: the one place that turns errors into a message and an exit code."""
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         app()
     except AsgigenError as err:
@@ -160,7 +173,7 @@ def main() -> None:
             traceback.print_exc()
         _fail(err)
     except KeyboardInterrupt:
-        Console().error("interrupted; nothing was left behind")
+        Console().error("interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as err:  # a bug: one line, and the traceback in a file
         if os.environ.get("ASGIGEN_DEBUG"):

@@ -39,3 +39,9 @@ class UpdateConflictError(AsgigenError):
     """A template update left conflicts for the user to resolve."""
 
     exit_code = EXIT_CHECK_FAILED
+
+
+class Interrupted(AsgigenError):
+    """The user pressed Ctrl-C (SIGINT) or the process got SIGTERM."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -44,6 +44,8 @@ def load_questions(template: Path) -> dict[str, Question]:
     config = template / "copier.yml"
     if not config.is_file():
         config = template / "copier.yaml"
+    if not config.is_file():
+        raise BadInputError(f"{template} is not a copier template (it has no copier.yml)")
     try:
         raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     except OSError as err:
@@ -271,7 +273,9 @@ def is_interactive() -> bool:
 def new_project(request: GenerateRequest) -> GenerateResult:
     """Render a project into `request.target` atomically and return what was written."""
     started = time.perf_counter()
-    template = (request.template or builtin_template()).resolve()
+    template = (request.template or builtin_template()).expanduser().resolve()
+    if not template.is_dir():
+        raise BadInputError(f"template {template} is not a directory")
     questions = load_questions(template)
     target = request.target.expanduser().absolute()
     request.target = target
@@ -313,6 +317,8 @@ def _render(
         )
     except CopierAnswersInterrupt:
         raise KeyboardInterrupt from None
+    except AsgigenError:
+        raise  # Ctrl-C arrives as asgigen's own Interrupted
     except ValueError as err:
         # A failing validator surfaces as a ValueError; its text is our rule's message.
         message = str(err).strip().splitlines()[-1] if str(err).strip() else "invalid answer"

@@ -27,6 +27,7 @@ def create(
     data_file: Path | None,
     defaults: bool,
     check: bool,
+    template: Path | None = None,
     force: bool,
     dry_run: bool,
     console: Console,
@@ -45,6 +46,7 @@ def create(
         description=description,
         data=answers,
         defaults=defaults,
+        template=template,
         force=force,
         dry_run=dry_run,
     )
