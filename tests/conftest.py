@@ -30,6 +30,7 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
         monkeypatch.setattr(sys, "stderr", err)
         monkeypatch.setenv("NO_COLOR", "1")
         monkeypatch.setenv("CI", "true")
+        monkeypatch.setenv("ASGIGEN_DEBUG", "")  # restored after the test, whatever --debug sets
         if cwd is not None:
             monkeypatch.chdir(cwd)
         try:

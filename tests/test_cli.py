@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from asgigen import __version__
+from tests.conftest import CliResult
+
+
+def test_version(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("--version")
+    assert (result.exit_code, result.stdout) == (0, f"asgigen {__version__}\n")
+
+
+def test_help_lists_commands(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("new", "check", "styles"):
+        assert f"  {command} " in result.stdout
+
+
+def test_styles_lists_each_with_a_summary(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("styles")
+    assert result.exit_code == 0
+    rows = [line.split(None, 1) for line in result.stdout.splitlines()]
+    assert [row[0] for row in rows] == ["raw", "routed", "fastapi"]
+    assert all(len(row) == 2 and row[1] for row in rows)
+
+
+def test_new_help_names_every_option(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("new", "--help")
+    for option in (
+        "--style",
+        "--package",
+        "--description",
+        "--data",
+        "--data-file",
+        "--defaults",
+        "--no-check",
+        "--force",
+        "--dry-run",
+        "--quiet",
+        "--template",
+    ):
+        assert option in result.stdout
+
+
+def test_internal_error_is_one_line_with_a_log(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from asgigen import project
+
+    def boom(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(project, "create", boom)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.delenv("ASGIGEN_DEBUG", raising=False)
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = run_cli("new", "shop")
+    assert result.exit_code == 70
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "error: internal error: RuntimeError: kaboom"
+    assert lines[1].startswith(f"hint: traceback written to {tmp_path}/asgigen-crash-")
+    (log,) = tmp_path.glob("asgigen-crash-*.log")
+    assert "RuntimeError: kaboom" in log.read_text()
+
+
+def test_debug_shows_the_traceback(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ASGIGEN_DEBUG", raising=False)
+    result = run_cli("--debug", "new", "1bad")
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1] == "error: project name '1bad' starts with a digit"
+    )
+
+
+def test_shell_completion_completes_commands(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "_ASGIGEN_COMPLETE": "complete_bash",
+        "COMP_WORDS": "asgigen st",
+        "COMP_CWORD": "1",
+    }
+    script = "import sys; sys.argv[0] = 'asgigen'; from asgigen.cli import main; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.stdout.split() == ["styles"]
+
+
+def test_no_colour_without_a_terminal(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("new", "1bad")
+    assert "\033[" not in result.stderr

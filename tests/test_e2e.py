@@ -1,0 +1,110 @@
+"""End to end: `asgigen new` per style, and `asgigen check` under every server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+STYLES = ["raw", "routed", "fastapi"]
+SERVERS = ["uvicorn", "hypercorn", "daphne", "granian"]
+pytestmark = pytest.mark.e2e
+
+
+def asgigen(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CI": "true", "NO_COLOR": "1"}
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.run(
+        [sys.executable, "-m", "asgigen", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def git_status(path: Path) -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, check=False
+    ).stdout
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_new_generates_and_proves_each_style(tmp_path: Path, style: str) -> None:
+    result = asgigen("new", f"shop-{style}", "--style", style, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    rendered = next(line for line in lines if line.strip().startswith("rendered"))
+    assert f"{style} template into ./shop-{style}" in rendered
+    tests = next(line for line in lines if line.strip().startswith("tests"))
+    assert " passed" in tests
+    assert "failed" not in tests
+    serve = next(line for line in lines if line.strip().startswith("serve"))
+    assert "uvicorn 127.0.0.1:" in serve
+    assert "GET / 200, /health 200" in serve
+    assert "ws echo" in serve
+    assert result.stdout.startswith(f"shop-{style} is ready: {tmp_path / f'shop-{style}'}")
+    assert f"python -m shop_{style}" in result.stdout
+    # The checks leave the project as generated: nothing to commit, no caches.
+    project = tmp_path / f"shop-{style}"
+    assert not list(project.rglob("__pycache__"))
+    assert not (project / ".pytest_cache").exists()
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("projects")
+    made = {}
+    for style in STYLES:
+        result = asgigen("new", f"m-{style}", "--style", style, "--no-check", cwd=root)
+        assert result.returncode == 0, result.stderr
+        made[style] = root / f"m-{style}"
+    return made
+
+
+@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("style", STYLES)
+def test_check_under_each_server(projects: dict[str, Path], style: str, server: str) -> None:
+    result = asgigen(
+        "check", str(projects[style]), "--server", server, "--json", cwd=projects[style]
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    steps = {step["name"]: step for step in report["steps"]}
+    assert steps["tests"]["status"] == "passed"
+    # Each server is really started and answering: skipped would not do here.
+    assert steps[f"serve:{server}"]["status"] == "passed", steps
+    assert "GET / 200" in steps[f"serve:{server}"]["summary"]
+    assert "ws echo" in steps[f"serve:{server}"]["summary"]
+
+
+def test_check_reports_a_failing_test(tmp_path: Path) -> None:
+    assert asgigen("new", "broken", "--style", "raw", "--no-check", cwd=tmp_path).returncode == 0
+    project = tmp_path / "broken"
+    (project / "tests" / "test_zz_broken.py").write_text(
+        "def test_broken() -> None:\n    assert 1 + 1 == 3\n"
+    )
+    result = asgigen("check", str(project), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "test_broken" in result.stderr
+    assert "error: broken: tests failed: 1 failed" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("hint: cd ")
+
+
+def test_check_reports_a_server_that_does_not_answer(tmp_path: Path) -> None:
+    assert asgigen("new", "dead", "--style", "raw", "--no-check", cwd=tmp_path).returncode == 0
+    main = tmp_path / "dead" / "src" / "dead" / "__main__.py"
+    main.write_text("raise SystemExit(3)\n")
+    result = asgigen("check", str(tmp_path / "dead"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error: dead: serve:uvicorn failed: uvicorn exited with code 3 before answering" in (
+        result.stderr
+    )
