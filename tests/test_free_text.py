@@ -1,0 +1,66 @@
+"""Free-text answers land intact in every file of every style (hypothesis-generated text)."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from asgigen import generate
+
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+TRICKY = "He said \"hi\" \\ {{ x }} {% if %} 🚀 中文 'q'\nnew line\t<b>*x*</b> #1"
+
+
+def render(root: Path, style: str, description: str, author: str) -> Path:
+    target = root / "proj"
+    request = generate.GenerateRequest(
+        target=target,
+        style=style,
+        description=description,
+        data={"author": author},
+        defaults=True,
+        interactive=False,
+        dry_run=False,
+        force=True,
+    )
+    return generate.new_project(request).path
+
+
+def assert_valid(project: Path, description: str, author: str) -> None:
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert meta["description"] == description
+    for source in project.rglob("*.py"):
+        ast.parse(source.read_text(encoding="utf-8"), str(source))
+    for document in [*project.rglob("*.yml"), *project.rglob("*.yaml")]:
+        yaml.safe_load(document.read_text(encoding="utf-8"))
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["description"] == description
+    assert answers["author"] == author
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    # The description never breaks out of its line: no injected headings or blocks.
+    for line in description.splitlines()[1:]:
+        if line.strip():
+            assert f"\n{line.strip()}\n" not in readme
+
+
+@pytest.mark.parametrize("style", ["raw", "routed", "fastapi"])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(description=texts, author=texts)
+@example(description=TRICKY, author='O\'Brien "Bob" \\')
+@example(description="", author="")
+def test_free_text_stays_valid(
+    tmp_path_factory: pytest.TempPathFactory, style: str, description: str, author: str
+) -> None:
+    root = tmp_path_factory.mktemp("free")
+    project = render(root, style, description, author)
+    assert_valid(project, description, author)
