@@ -113,7 +113,10 @@ def inspect_project(path: Path) -> ProjectInfo:
 # --- which interpreter runs the project -------------------------------------------------
 
 
-def project_requirements(project: Path, extras: tuple[str, ...] = ("test",)) -> list[str]:
+def project_requirements(
+    project: Path, extras: tuple[str, ...] = ("test",)
+) -> tuple[str | None, list[str]]:
+    """The project's distribution name and its requirements, with the given extras."""
     import tomllib
 
     try:
@@ -124,7 +127,8 @@ def project_requirements(project: Path, extras: tuple[str, ...] = ("test",)) -> 
     requirements = list(meta.get("dependencies", []))
     for extra in extras:
         requirements += meta.get("optional-dependencies", {}).get(extra, [])
-    return [str(r) for r in requirements]
+    name = meta.get("name")
+    return (name if isinstance(name, str) else None), [str(r) for r in requirements]
 
 
 def missing_requirements(requirements: list[str], own_name: str | None = None) -> list[str]:
@@ -204,8 +208,8 @@ def isolated_python(project: Path, console: Console) -> str:
 
 def choose_python(info: ProjectInfo, *, isolated: bool, console: Console) -> str:
     if not isolated:
-        requirements = project_requirements(info.path)
-        if not missing_requirements(requirements, own_name=info.path.name):
+        name, requirements = project_requirements(info.path)
+        if not missing_requirements(requirements, own_name=name):
             return sys.executable
     return isolated_python(info.path, console)
 
