@@ -11,8 +11,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,33 +265,63 @@ def _tail(text: str, lines: int) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def _get(url: str) -> tuple[int, dict[str, str], bytes]:
+def _request(
+    server: RunningServer,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 request on its own connection; header names come back lower-cased."""
+    import http.client
+
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, dict(response.headers.items()), response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers.items()), err.read()
+        connection.request(method, path, body=body or None, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+    except OSError as err:
+        raise CheckFailedError(f"{method} {path} failed: {err}") from None
+    finally:
+        connection.close()
 
 
 def live_requests(server: RunningServer, extra_paths: tuple[str, ...]) -> list[str]:
     """Real requests against a running server; returns what passed, raises on the first miss."""
     passed = []
-    status, headers, body = _get(server.base_url + "/")
-    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    status, headers, body = _request(server, "GET", "/")
+    content_type = headers.get("content-type", "")
     _expect(status == 200, f"GET / answered {status}, expected 200")
     _expect(body.decode(errors="replace") == GREETING, f"GET / answered {body[:80]!r}")
     _expect(content_type.startswith("text/plain"), f"GET / has content-type {content_type!r}")
     passed.append("GET / 200")
-    status, _, body = _get(server.base_url + "/health")
+    status, _, body = _request(server, "GET", "/health")
     _expect(status == 200, f"GET /health answered {status}, expected 200")
     _expect(_json(body) == {"status": "ok"}, f"GET /health answered {body[:80]!r}")
     passed.append("/health 200")
     for path in extra_paths:
-        status, _, body = _get(server.base_url + path)
+        status, _, body = _request(server, "GET", path)
         _expect(status == 200, f"GET {path} answered {status}, expected 200")
         passed.append(f"{path} 200")
-    status, _, _ = _get(server.base_url + "/no-such-path")
+    payload = '{"check": "échø ✓"}'.encode()
+    status, headers, body = _request(
+        server, "POST", "/echo", payload, {"content-type": "application/json"}
+    )
+    _expect(status == 200, f"POST /echo answered {status}, expected 200")
+    _expect(body == payload, f"POST /echo echoed {body[:80]!r}")
+    _expect(
+        headers.get("content-type", "").startswith("application/json"),
+        f"POST /echo answered content-type {headers.get('content-type')!r}",
+    )
+    passed.append("echo 200")
+    status, _, _ = _request(server, "GET", "/no-such-path")
     _expect(status == 404, f"GET /no-such-path answered {status}, expected 404")
+    status, headers, _ = _request(server, "DELETE", "/health")
+    _expect(status == 405, f"DELETE /health answered {status}, expected 405")
+    allow = {method.strip() for method in headers.get("allow", "").split(",")}
+    _expect("GET" in allow, f"DELETE /health: 405 without GET in Allow ({allow})")
+    passed.append("404, 405")
     try:
         socket = WebSocket(server.host, server.port, "/ws")
         try:
