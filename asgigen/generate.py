@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,6 +21,9 @@ from asgigen.errors import AsgigenError, BadInputError, TemplateError
 from asgigen.styles import get_style
 
 ANSWERS_FILE = ".copier-answers.yml"
+# What the answers file records as `_src_path` for the built-in template: a name, not a
+# path, because the path of an installed asgigen differs between machines.
+BUILTIN_SOURCE = "asgigen:builtin"
 
 
 def builtin_template() -> Path:
@@ -149,8 +153,8 @@ def validate_answers(
         if question.choices and converted not in question.choices:
             allowed = ", ".join(str(choice) for choice in question.choices)
             raise BadInputError(f"answer {key!r} must be one of {allowed}; got {converted!r}")
-        if isinstance(converted, str) and _has_surrogates(converted):
-            raise BadInputError(f"answer {key!r} is not valid Unicode text")
+        if isinstance(converted, str):
+            _check_text(key, converted)
         typed[key] = converted
     checks = {
         "project_name": naming.project_name_error,
@@ -163,12 +167,15 @@ def validate_answers(
     return typed
 
 
-def _has_surrogates(text: str) -> bool:
+def _check_text(key: str, text: str) -> None:
+    """Free text may hold any printable character, newlines and tabs; no other controls."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return True
-    return False
+        raise BadInputError(f"answer {key!r} is not valid Unicode text") from None
+    for char in text:
+        if char not in "\n\t" and unicodedata.category(char) == "Cc":
+            raise BadInputError(f"answer {key!r} contains the control character U+{ord(char):04X}")
 
 
 @dataclass
@@ -291,6 +298,8 @@ def new_project(request: GenerateRequest) -> GenerateResult:
     ):
         rendered = staging / target.name
         final_answers = _render(template, rendered, answers, ask=ask)
+        if request.template is None:
+            record_builtin_source(rendered / ANSWERS_FILE)
         files = sorted(
             str(path.relative_to(rendered)) for path in rendered.rglob("*") if path.is_file()
         )
@@ -329,6 +338,20 @@ def _render(
         raise TemplateError(f"rendering the template failed: {type(err).__name__}: {err}") from None
     result = dict(worker.answers.combined)
     return {key: value for key, value in result.items() if not key.startswith("_")}
+
+
+def record_builtin_source(answers_file: Path, version: str | None = None) -> None:
+    """Point the answers file at the built-in template by name and version, not by path."""
+    from asgigen import __version__
+
+    version = version or __version__
+    if not answers_file.is_file():
+        return
+    lines = answers_file.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
+    at = next((i for i, line in enumerate(kept) if not line.startswith("#")), len(kept))
+    kept[at:at] = [f"_commit: {version}", f"_src_path: {BUILTIN_SOURCE}"]
+    answers_file.write_text("\n".join(kept) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,3 +65,28 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
         yield root
     finally:
         os.chdir(old)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def mini_template(tmp_path: Path) -> Path:
+    """The real questionnaire over tiny style trees, so these tests don't depend on them."""
+    template = tmp_path / "template"
+    template.mkdir()
+    shutil.copy(ROOT / "templates" / "copier.yml", template / "copier.yml")
+    for style in ("raw", "routed", "fastapi"):
+        tree = template / style
+        (tree / "src" / "{{ package_name }}").mkdir(parents=True)
+        (tree / "src" / "{{ package_name }}" / "app.py.jinja").write_text(
+            "DESCRIPTION = {{ description | python_string }}\n"
+        )
+        (tree / "pyproject.toml.jinja").write_text(
+            '[project]\nname = "{{ project_name }}"\n'
+            "description = {{ description | toml_string }}\n"
+        )
+        (tree / "{{ _copier_conf.answers_file }}.jinja").write_text(
+            "{{ _copier_answers|to_nice_yaml -}}\n"
+        )
+    return template

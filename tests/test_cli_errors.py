@@ -148,6 +148,16 @@ CASES: list[tuple[list[str], str, str | None]] = [
         "error: data file binary.yml is not UTF-8 text",
         None,
     ),
+    (
+        ["new", "shop", "--description", "bell\x07"],
+        "error: answer 'description' contains the control character U+0007",
+        None,
+    ),
+    (
+        ["new", "shop", "--data", "author=a\x85b"],
+        "error: answer 'author' contains the control character U+0085",
+        None,
+    ),
     (["check", "nowhere"], "error: {root}/nowhere is not a directory", None),
     (
         ["check", "taken"],

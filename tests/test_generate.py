@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,28 +16,6 @@ from asgigen.errors import BadInputError, TemplateError
 from tests.conftest import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def mini_template(tmp_path: Path) -> Path:
-    """The real questionnaire over tiny style trees, so these tests don't depend on them."""
-    template = tmp_path / "template"
-    template.mkdir()
-    shutil.copy(ROOT / "templates" / "copier.yml", template / "copier.yml")
-    for style in ("raw", "routed", "fastapi"):
-        tree = template / style
-        (tree / "src" / "{{ package_name }}").mkdir(parents=True)
-        (tree / "src" / "{{ package_name }}" / "app.py.jinja").write_text(
-            "DESCRIPTION = {{ description | python_string }}\n"
-        )
-        (tree / "pyproject.toml.jinja").write_text(
-            '[project]\nname = "{{ project_name }}"\n'
-            "description = {{ description | toml_string }}\n"
-        )
-        (tree / "{{ _copier_conf.answers_file }}.jinja").write_text(
-            "{{ _copier_answers|to_nice_yaml -}}\n"
-        )
-    return template
 
 
 def _request(target: Path, template: Path, **kwargs: object) -> generate.GenerateRequest:

@@ -1,0 +1,57 @@
+"""`python -m demo`: serve the app with Uvicorn, configured from the environment."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+
+from demo.settings import PREFIX, Settings, get_settings
+
+# An import string, not the object: with several workers each process imports it itself.
+APP = "demo.app:app"
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Uvicorn's options for these settings."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "workers": settings.workers,
+        "log_level": settings.log_level,
+        "access_log": settings.access_log,
+        "proxy_headers": settings.proxy_headers,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "root_path": settings.root_path,
+        "timeout_keep_alive": int(settings.timeout_keep_alive),
+        "timeout_graceful_shutdown": int(settings.timeout_graceful_shutdown),
+        "limit_concurrency": settings.limit_concurrency,
+        # "auto" picks httptools and uvloop when installed (uvicorn[standard]), else h11/asyncio.
+        "http": "auto",
+        "loop": "auto",
+        "lifespan": "on",
+    }
+
+
+def load_settings() -> Settings:
+    """The settings, or one line on stderr naming the bad variable and exit code 2."""
+    try:
+        return get_settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = PREFIX + "_".join(str(part) for part in first["loc"]).upper()
+        print(f"error: {name}={first.get('input')!r} is invalid: {first['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main() -> None:
+    settings = load_settings()
+    # On SIGTERM or Ctrl-C Uvicorn stops accepting, lets in-flight requests finish (up to the
+    # graceful-shutdown timeout), runs lifespan shutdown and exits 0.
+    uvicorn.run(APP, **server_options(settings))
+
+
+if __name__ == "__main__":
+    main()
