@@ -82,6 +82,9 @@ def new(
     force: Annotated[
         bool, typer.Option("--force", help="Render into a non-empty directory.")
     ] = False,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Don't make the project a git repository.")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the files that would be written; write nothing.")
     ] = False,
@@ -102,6 +105,7 @@ def new(
         data_file=data_file,
         defaults=defaults,
         template=template,
+        git=not no_git,
         check=not no_check,
         force=force,
         dry_run=dry_run,
@@ -137,6 +141,28 @@ def check(
             console=Console(quiet=quiet),
         )
     )
+
+
+@app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="A generated project (a clean git tree).")] = Path(
+        "."
+    ),
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="KEY=VALUE: change or add an answer; repeatable."),
+    ] = None,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show what would change; change nothing.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
+    ] = False,
+) -> None:
+    """Bring template changes into a project with a three-way merge; your edits stay."""
+    from asgigen import project
+
+    print(project.update(path, data=data or [], pretend=pretend, console=Console(quiet=quiet)))
 
 
 @app.command()

@@ -350,7 +350,7 @@ def record_builtin_source(answers_file: Path, version: str | None = None) -> Non
     lines = answers_file.read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
     at = next((i for i, line in enumerate(kept) if not line.startswith("#")), len(kept))
-    kept[at:at] = [f"_commit: {version}", f"_src_path: {BUILTIN_SOURCE}"]
+    kept[at:at] = [f"_commit: '{version}'", f"_src_path: {BUILTIN_SOURCE}"]
     answers_file.write_text("\n".join(kept) + "\n", encoding="utf-8")
 
 

@@ -28,6 +28,7 @@ def create(
     defaults: bool,
     check: bool,
     template: Path | None = None,
+    git: bool = True,
     force: bool,
     dry_run: bool,
     console: Console,
@@ -59,6 +60,8 @@ def create(
         f"{result.style} template into {shown} ({len(result.files)} files)",
         result.seconds,
     )
+    if git:
+        init_git(result.path, console)
     if check:
         from asgigen.check import check_project
 
@@ -72,6 +75,44 @@ def create(
         f"  asgigen check {shown}                 # tests + live boot again",
     ]
     return "\n".join(lines)
+
+
+def init_git(project: Path, console: Console) -> None:
+    """Make the project a git repository with one commit, so `asgigen update` can merge."""
+    import shutil
+    import subprocess
+    import time
+
+    if shutil.which("git") is None:
+        console.info(
+            "  git        not installed: the project is not a repository (asgigen update needs one)"
+        )
+        return
+    started = time.perf_counter()
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", *args], cwd=project, capture_output=True, text=True, check=False
+        )
+
+    inside = git("rev-parse", "--show-toplevel")
+    if inside.returncode == 0 and Path(inside.stdout.strip()).resolve() != project.resolve():
+        console.info(f"  git        inside the repository {inside.stdout.strip()}: not nesting one")
+        return
+    identity: list[str] = []
+    if not git("config", "user.email").stdout.strip():
+        identity = ["-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
+    steps = (
+        ["init", "--quiet"],
+        ["add", "--all"],
+        [*identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit from asgigen"],
+    )
+    for args in steps:
+        result = git(*args)
+        if result.returncode != 0:
+            console.info(f"  git        {' '.join(args[-3:])} failed: {result.stderr.strip()}")
+            return
+    console.step("git", "initialised with one commit", time.perf_counter() - started)
 
 
 def check(
@@ -91,3 +132,28 @@ def check(
         return text
     report = check_project(path, servers=servers, isolated=isolated, console=console)
     return f"{report.project.path.name}: all checks passed"
+
+
+def update(path: Path, *, data: list[str], pretend: bool, console: Console) -> str:
+    """Re-apply the template; return what changed, for stdout."""
+    from asgigen import generate
+    from asgigen.update import preview_update, update_project
+
+    answers = generate.parse_data_pairs(data)
+    if pretend:
+        result = preview_update(path, data=answers)
+    else:
+        result = update_project(path, data=answers, console=console)
+    versions = (
+        f"template {result.old_version} → {result.new_version}"
+        if result.old_version != result.new_version
+        else f"template {result.new_version} (unchanged)"
+    )
+    verb = "would change" if pretend else "changed"
+    if not result.changed:
+        return f"{result.path.name}: {versions}; nothing {verb}"
+    lines = [f"{result.path.name}: {versions}; {len(result.changed)} file(s) {verb}:"]
+    lines += [f"  {name}" for name in result.changed]
+    if not pretend:
+        lines.append("review with `git diff`, then commit")
+    return "\n".join(lines)

@@ -204,7 +204,7 @@ def update_project(
     console: Console | None = None,
 ) -> UpdateResult:
     """Re-apply the template to the project at `path`; raise UpdateConflictError on conflicts."""
-    from copier import Worker
+    from copier._main import Worker  # run_update() has no way to name the old template
     from copier._template import Template
     from copier.errors import CopierError
 
@@ -249,6 +249,36 @@ def update_project(
             f"update left conflicts in {len(conflicted)} file(s): {', '.join(conflicted)}",
             hint="resolve the <<<<<<< markers, then git add and commit",
         )
+    return result
+
+
+def preview_update(
+    path: Path,
+    *,
+    data: Mapping[str, Any] | None = None,
+    history: list[TemplateVersion] | None = None,
+) -> UpdateResult:
+    """What `update` would change, found by updating a throwaway clone of the project."""
+    project = path.expanduser().absolute()
+    if not project.is_dir():
+        raise BadInputError(f"{project} is not a directory")
+    _read_answers(project)
+    _require_clean_git(project)
+    top = _git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()
+    inner = project.resolve().relative_to(Path(top).resolve())
+    with tempfile.TemporaryDirectory(prefix="asgigen-pretend-") as tmp:
+        clone = Path(tmp) / "clone"
+        cloned = _git("clone", "--quiet", "--no-hardlinks", top, str(clone), cwd=project)
+        if cloned.returncode != 0:
+            raise TemplateError(f"could not copy the project to preview: {cloned.stderr.strip()}")
+        try:
+            result = update_project(clone / inner, data=data, history=history)
+        except UpdateConflictError as err:
+            raise UpdateConflictError(
+                err.message.replace("update left", "update would leave"), hint=None
+            ) from None
+    result.path = project
+    result.pretend = True
     return result
 
 
