@@ -166,6 +166,18 @@ def update(
 
 
 @app.command()
+def explain(
+    target: Annotated[
+        str | None, typer.Argument(help="A style (raw, routed, fastapi) or a project path.")
+    ] = None,
+) -> None:
+    """Explain how one request travels through a style or a generated project."""
+    from asgigen.explain import explain as walkthrough
+
+    print(walkthrough(target))
+
+
+@app.command()
 def styles() -> None:
     """List the project styles."""
     from asgigen.styles import STYLES
