@@ -166,6 +166,52 @@ def update(
 
 
 @app.command()
+def validate(
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template", help="A copier template directory or git URL (default: built-in)."
+        ),
+    ] = None,
+    style: Annotated[
+        list[str] | None, typer.Option("--style", help="Only this style; repeatable.")
+    ] = None,
+    server: Annotated[
+        list[str] | None,
+        typer.Option("--server", help="uvicorn, hypercorn, daphne, granian or all; repeatable."),
+    ] = None,
+    isolated: Annotated[
+        bool, typer.Option("--isolated", help="Install each project into its own fresh venv.")
+    ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Cases run at once (default: cores).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    junit_xml: Annotated[
+        Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report here.")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
+    ] = False,
+) -> None:
+    """Render every style of a template (plus awkward answers), lint, test and boot each."""
+    from asgigen import project
+
+    print(
+        project.validate(
+            template=template,
+            styles=style or [],
+            servers=server or [],
+            isolated=isolated,
+            jobs=jobs,
+            as_json=json_output,
+            junit_xml=junit_xml,
+            console=Console(quiet=quiet),
+        )
+    )
+
+
+@app.command()
 def explain(
     target: Annotated[
         str | None, typer.Argument(help="A style (raw, routed, fastapi) or a project path.")

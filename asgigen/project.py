@@ -157,3 +157,44 @@ def update(path: Path, *, data: list[str], pretend: bool, console: Console) -> s
     if not pretend:
         lines.append("review with `git diff`, then commit")
     return "\n".join(lines)
+
+
+def validate(
+    *,
+    template: str | None,
+    styles: list[str],
+    servers: list[str],
+    isolated: bool,
+    jobs: int | None,
+    as_json: bool,
+    junit_xml: Path | None,
+    console: Console,
+) -> str:
+    """Validate a template; return the table (or JSON) for stdout, raise if a case failed."""
+    from asgigen.errors import CheckFailedError
+    from asgigen.validate import failure_details
+    from asgigen.validate import validate as run_validation
+
+    report = run_validation(
+        template=template,
+        styles=styles,
+        servers=servers,
+        isolated=isolated,
+        jobs=jobs,
+        junit_xml=junit_xml,
+        console=console,
+    )
+    text = json.dumps(report.to_dict(), indent=2) if as_json else report.table()
+    if report.ok:
+        return text
+    print(text)
+    # Each failing case by its first failing step: later ones usually fail as a consequence.
+    first = [
+        f"{result.case.name}:{next(s.name for s in result.steps if s.status == 'failed')}"
+        for result in report.results
+        if not result.ok
+    ]
+    raise CheckFailedError(
+        f"{len(first)} of {len(report.results)} cases failed: {', '.join(first)}",
+        details=failure_details(report),
+    )
