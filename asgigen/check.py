@@ -18,6 +18,7 @@ from typing import Any
 
 from asgigen.console import Console
 from asgigen.errors import AsgigenError, BadInputError, CheckFailedError
+from asgigen.generate import load_yaml
 from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server
 from asgigen.styles import STYLES
 from asgigen.wsclient import WebSocket, WebSocketError
@@ -91,7 +92,7 @@ def inspect_project(path: Path) -> ProjectInfo:
     answers_file = path / ".copier-answers.yml"
     if answers_file.is_file():
         try:
-            loaded = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+            loaded = load_yaml(answers_file.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError):
             raise BadInputError(f"{answers_file} is not valid YAML") from None
         answers = loaded if isinstance(loaded, dict) else {}

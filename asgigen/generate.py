@@ -41,6 +41,14 @@ class Question:
     choices: tuple[Any, ...] = ()
 
 
+def load_yaml(text: str) -> Any:
+    """Parse YAML with libyaml's C loader when present: several times faster than pure Python."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)
+
+
 def load_questions(template: Path) -> dict[str, Question]:
     """The questions a copier template asks, read from its `copier.yml`."""
     import yaml
@@ -51,7 +59,7 @@ def load_questions(template: Path) -> dict[str, Question]:
     if not config.is_file():
         raise BadInputError(f"{template} is not a copier template (it has no copier.yml)")
     try:
-        raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+        raw = load_yaml(config.read_text(encoding="utf-8"))
     except OSError as err:
         raise TemplateError(f"template {template} has no readable copier.yml: {err}") from None
     except yaml.YAMLError as err:
@@ -125,7 +133,7 @@ def load_data_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise BadInputError(f"data file {path} is not UTF-8 text") from None
     try:
-        loaded = yaml.safe_load(text)
+        loaded = load_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

@@ -23,7 +23,13 @@ from typing import Any
 
 from asgigen.console import Console
 from asgigen.errors import BadInputError, TemplateError, UpdateConflictError
-from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, builtin_template, record_builtin_source
+from asgigen.generate import (
+    ANSWERS_FILE,
+    BUILTIN_SOURCE,
+    builtin_template,
+    load_yaml,
+    record_builtin_source,
+)
 
 HISTORY_DIR = Path(__file__).resolve().parent / "template_history"
 _GIT_IDENTITY = ["-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
@@ -130,7 +136,7 @@ def _read_answers(project: Path) -> dict[str, Any]:
             hint="asgigen update works on projects made by `asgigen new` or copier",
         )
     try:
-        loaded = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+        loaded = load_yaml(answers_file.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError):
         raise BadInputError(f"{answers_file} is not valid YAML") from None
     if not isinstance(loaded, dict):
