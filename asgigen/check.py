@@ -218,13 +218,42 @@ def choose_python(info: ProjectInfo, *, isolated: bool, console: Console) -> str
 _SUMMARY = re.compile(r"^=*\s*(.*\d+ (passed|failed|error|errors|skipped).*?)\s*=*$", re.M)
 
 
+def declared_pytest_plugins(project: Path) -> list[str]:
+    """pytest plugins (as `-p` modules) from the project's own declared dependencies."""
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    names = set()
+    for text in project_requirements(project)[1]:
+        try:
+            names.add(canonicalize_name(Requirement(text).name))
+        except InvalidRequirement:
+            continue
+    plugins = []
+    for entry in metadata.entry_points(group="pytest11"):
+        dist = entry.dist
+        if dist is not None and canonicalize_name(dist.metadata["Name"]) in names:
+            plugins += ["-p", entry.value]
+    return plugins
+
+
 def run_tests(python: str, project: Path) -> StepResult:
     started = time.perf_counter()
     env = dict(os.environ)
     # Keep the project tree as generated: no __pycache__ or .pytest_cache left behind.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.setdefault(
+        "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "asgigen-hypothesis")
+    )
     env.pop("PYTEST_ADDOPTS", None)
     command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
+    if python == sys.executable:
+        # This interpreter is asgigen's: of its pytest plugins load only those the project
+        # declares, as in the project's own environment (and start-up is faster for it).
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        command += declared_pytest_plugins(project)
     try:
         result = subprocess.run(
             command,

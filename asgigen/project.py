@@ -67,13 +67,18 @@ def create(
 
         check_project(result.path, console=console)
     cd = f"cd {shown} && " if result.path != Path.cwd() else ""
-    env_port = f"{result.package.upper()}_PORT"
     port = result.answers.get("port", 8000)
-    lines = [
-        f"{result.path.name} is ready: {result.path}",
-        f"  {cd}python -m {result.package}        # http://127.0.0.1:{port} ({env_port} to change)",
-        f"  asgigen check {shown}                 # tests + live boot again",
+    commands = [
+        (
+            f"{cd}python -m {result.package}",
+            f"http://127.0.0.1:{port} ({result.package.upper()}_PORT to change)",
+        ),
+        (f"asgigen check {shown}", "tests + live boot again"),
+        (f"asgigen explain {shown}", "how a request travels through it"),
     ]
+    width = max(len(command) for command, _ in commands)
+    lines = [f"{result.path.name} is ready: {result.path}"]
+    lines += [f"  {command:<{width}}  # {comment}" for command, comment in commands]
     return "\n".join(lines)
 
 
