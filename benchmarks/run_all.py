@@ -170,7 +170,8 @@ def bench_cli(root: Path, runs: int) -> list[tuple[str, float, float, float, str
     ).stdout.strip()
     times = hyperfine(
         {
-            "asgigen new": f"{ASGIGEN[0]} new gen-a --style routed --no-check --no-git --defaults -q",
+            "asgigen new": f"{ASGIGEN[0]} new gen-a --style routed --no-check --no-git"
+            " --defaults -q",
             "copier copy": f"{copier} copy --defaults --trust --quiet --data project_name=gen-b"
             f" --data style=routed {template} gen-b",
         },

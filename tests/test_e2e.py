@@ -52,10 +52,16 @@ def test_new_generates_and_proves_each_style(tmp_path: Path, style: str) -> None
     assert "ws echo" in serve
     assert result.stdout.startswith(f"shop-{style} is ready: {tmp_path / f'shop-{style}'}")
     assert f"python -m shop_{style}" in result.stdout
-    # The checks leave the project as generated: nothing to commit, no caches.
+    # The checks leave the project as generated: one commit, nothing to commit, no caches.
     project = tmp_path / f"shop-{style}"
     assert not list(project.rglob("__pycache__"))
     assert not (project / ".pytest_cache").exists()
+    assert not (project / ".hypothesis").exists()
+    assert git_status(project) == ""
+    log = subprocess.run(
+        ["git", "log", "--oneline"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+    assert log.strip().endswith("Initial commit from asgigen")
 
 
 @pytest.fixture(scope="module")
