@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
@@ -13,6 +14,26 @@ from demo.settings import Settings, SettingsError
 APP = "demo.app:app"
 
 
+# One line per record with time, level and logger: readable in `docker logs` and easy to parse.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+ACCESS_FORMAT = (
+    '%(asctime)s %(levelname)s %(name)s %(client_addr)s "%(request_line)s" %(status_code)s'
+)
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """Uvicorn's logging setup with plain, structured lines, and the app's own logger."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["default"].update(fmt=LOG_FORMAT, use_colors=False)
+    config["formatters"]["access"].update(fmt=ACCESS_FORMAT, use_colors=False)
+    config["loggers"]["demo"] = {
+        "handlers": ["default"],
+        "level": level.upper() if level != "trace" else "DEBUG",
+        "propagate": False,
+    }
+    return config
+
+
 def server_options(settings: Settings) -> dict[str, Any]:
     """Uvicorn's options for these settings."""
     return {
@@ -20,6 +41,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "port": settings.port,
         "workers": settings.workers,
         "log_level": settings.log_level,
+        "log_config": log_config(settings.log_level),
         "access_log": settings.access_log,
         "proxy_headers": settings.proxy_headers,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
