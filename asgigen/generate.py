@@ -292,7 +292,7 @@ def new_project(request: GenerateRequest) -> GenerateResult:
     if not template.is_dir():
         raise BadInputError(f"template {template} is not a directory")
     questions = load_questions(template)
-    target = request.target.expanduser().absolute()
+    target = Path(os.path.abspath(request.target.expanduser()))  # no symlink resolution
     request.target = target
     answers = collect_answers(request, questions)
     _check_target(target, force=request.force)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,13 @@ from asgigen.console import Console
 
 
 def _display(path: Path) -> str:
-    try:
-        relative = path.relative_to(Path.cwd())
-    except ValueError:
+    """`path` as the user would type it from here: relative when that is short."""
+    relative = os.path.relpath(path, Path.cwd())
+    if relative == ".":
+        return "."
+    if relative.startswith(os.pardir + os.sep + os.pardir):
         return str(path)
-    return f"./{relative}" if str(relative) != "." else "."
+    return relative if relative.startswith(os.pardir) else f"./{relative}"
 
 
 def create(
