@@ -96,7 +96,8 @@ CASES: list[tuple[list[str], str, str | None]] = [
         "error: {root}/afile is a file, so {root}/afile/... cannot be created",
         None,
     ),
-    (["new", ".."], "error: project name '..' is a path, not a name", None),
+    # ".." is the parent directory, which holds our working directory: not empty.
+    (["new", ".."], "error: directory {parent} already exists and is not empty", "--force"),
     (["new", "shop", "--data", "port"], "error: --data 'port' is not KEY=VALUE", "port=9000"),
     (["new", "shop", "--data", "=1"], "error: --data '=1' is not KEY=VALUE", "port=9000"),
     (["new", "shop", "--data", "colour=blue"], "error: unknown question 'colour'", "style"),
@@ -186,7 +187,7 @@ def test_bad_input(
     result = run_cli(*argv, cwd=workdir)
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 2, result.stderr
-    assert lines[0] == message.format(root=workdir)
+    assert lines[0] == message.format(root=workdir, parent=workdir.parent)
     if hint is None:
         assert len(lines) == 1, lines
     else:
