@@ -15,9 +15,10 @@ APP = "demo.app:app"
 
 
 # One line per record with time, level and logger: readable in `docker logs` and easy to parse.
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 ACCESS_FORMAT = (
-    '%(asctime)s %(levelname)s %(name)s %(client_addr)s "%(request_line)s" %(status_code)s'
+    "%(asctime)s %(levelname)s %(name)s [%(request_id)s] "
+    '%(client_addr)s "%(request_line)s" %(status_code)s'
 )
 
 
@@ -26,6 +27,10 @@ def log_config(level: str) -> dict[str, Any]:
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["formatters"]["default"].update(fmt=LOG_FORMAT, use_colors=False)
     config["formatters"]["access"].update(fmt=ACCESS_FORMAT, use_colors=False)
+    # Every line written while a request is handled carries its x-request-id.
+    config["filters"] = {"request_id": {"()": "demo.middleware.RequestIdLogFilter"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["request_id"]
     config["loggers"]["demo"] = {
         "handlers": ["default"],
         "level": level.upper() if level != "trace" else "DEBUG",
