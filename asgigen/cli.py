@@ -15,6 +15,18 @@ from asgigen import __version__
 from asgigen.console import Console
 from asgigen.errors import EXIT_INTERRUPTED, AsgigenError, Interrupted
 
+# Options several commands share, declared once.
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")]
+Servers = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--server",
+        metavar="SERVER",
+        help="uvicorn, hypercorn, daphne, granian or all; repeatable.",
+    ),
+]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
 app = typer.Typer(
     name="asgigen",
     help="Generate ASGI projects (raw, routed, fastapi) and prove each one works.",
@@ -64,7 +76,12 @@ def new(
     ] = None,
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", "-d", help="KEY=VALUE answer to any template question; repeatable."),
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="KEY=VALUE",
+            help="KEY=VALUE answer to any template question; repeatable.",
+        ),
     ] = None,
     data_file: Annotated[
         Path | None, typer.Option("--data-file", help="YAML or JSON file of answers.")
@@ -88,9 +105,7 @@ def new(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the files that would be written; write nothing.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Create a project from the template, then run its tests and boot it under Uvicorn."""
     from asgigen import project
@@ -117,17 +132,12 @@ def new(
 @app.command()
 def check(
     path: Annotated[Path, typer.Argument(help="A generated project.")] = Path("."),
-    server: Annotated[
-        list[str] | None,
-        typer.Option("--server", help="uvicorn, hypercorn, daphne, granian or all; repeatable."),
-    ] = None,
+    server: Servers = None,
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Run in a fresh venv (uv when present).")
     ] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
-    ] = False,
+    json_output: JsonOutput = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run a generated project's tests, then boot it and make real requests."""
     from asgigen import project
@@ -150,14 +160,17 @@ def update(
     ),
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", "-d", help="KEY=VALUE: change or add an answer; repeatable."),
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="KEY=VALUE",
+            help="KEY=VALUE: change or add an answer; repeatable.",
+        ),
     ] = None,
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Show what would change; change nothing.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Bring template changes into a project with a three-way merge; your edits stay."""
     from asgigen import project
@@ -174,25 +187,21 @@ def validate(
         ),
     ] = None,
     style: Annotated[
-        list[str] | None, typer.Option("--style", help="Only this style; repeatable.")
-    ] = None,
-    server: Annotated[
         list[str] | None,
-        typer.Option("--server", help="uvicorn, hypercorn, daphne, granian or all; repeatable."),
+        typer.Option("--style", metavar="STYLE", help="Only this style; repeatable."),
     ] = None,
+    server: Servers = None,
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Install each project into its own fresh venv.")
     ] = False,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Cases run at once (default: cores).")
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_output: JsonOutput = False,
     junit_xml: Annotated[
         Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report here.")
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Render every style of a template (plus awkward answers), lint, test and boot each."""
     from asgigen import project

@@ -49,6 +49,14 @@ RESPONSE_STEP = Step(
     "(keep-alive) unless told to close.",
 )
 
+GUARD_STEP = Step(
+    "errors",
+    "guard_errors turns an exception before the response started into a logged 500; after "
+    "that it propagates.",
+    "src/{pkg}/messages.py",
+    "guard_errors",
+)
+
 STYLE_STEPS: dict[str, list[Step]] = {
     "raw": [
         Step(
@@ -74,13 +82,7 @@ STYLE_STEPS: dict[str, list[Step]] = {
             "src/{pkg}/messages.py",
             "read_body",
         ),
-        Step(
-            "errors",
-            "guard_errors turns an exception before the response started into a "
-            "logged 500; after that it propagates.",
-            "src/{pkg}/messages.py",
-            "guard_errors",
-        ),
+        GUARD_STEP,
     ],
     "routed": [
         Step(
@@ -112,13 +114,7 @@ STYLE_STEPS: dict[str, list[Step]] = {
             "src/{pkg}/app.py",
             "item",
         ),
-        Step(
-            "errors",
-            "guard_errors turns an exception before the response started into a "
-            "logged 500; after that it propagates.",
-            "src/{pkg}/messages.py",
-            "guard_errors",
-        ),
+        GUARD_STEP,
     ],
     "fastapi": [
         Step(
