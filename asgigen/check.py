@@ -158,6 +158,12 @@ def missing_requirements(requirements: list[str], own_name: str | None = None) -
     return missing
 
 
+def find_uv() -> str | None:
+    """uv on PATH, or installed beside this interpreter (as `pip install uv` puts it)."""
+    beside = Path(sys.executable).parent / "uv"
+    return shutil.which("uv") or (str(beside) if beside.is_file() else None)
+
+
 def isolated_python(project: Path, console: Console) -> str:
     """A fresh venv with the project and its test extra installed; cached by pyproject."""
     digest = hashlib.sha256(
@@ -170,7 +176,7 @@ def isolated_python(project: Path, console: Console) -> str:
         return str(python)
     shutil.rmtree(venv, ignore_errors=True)
     started = time.perf_counter()
-    uv = shutil.which("uv")
+    uv = find_uv()
     commands: list[list[str]]
     if uv:
         commands = [

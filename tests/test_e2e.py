@@ -114,3 +114,12 @@ def test_check_reports_a_server_that_does_not_answer(tmp_path: Path) -> None:
     # Its own live test fails first, then asgigen's boot says what happened.
     assert "error: dead: tests, serve:uvicorn failed" in result.stderr
     assert "serve      uvicorn exited with code 3 before answering" in result.stderr
+
+
+def test_check_isolated_uses_a_fresh_venv(projects: dict[str, Path]) -> None:
+    result = asgigen("check", str(projects["raw"]), "--isolated", "--json", cwd=projects["raw"])
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["python"] != sys.executable
+    assert "asgigen-venvs" in report["python"]
+    assert [step["status"] for step in report["steps"]] == ["passed", "passed"]
