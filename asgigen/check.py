@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from asgigen.console import Console
-from asgigen.errors import AsgigenError, BadInputError, CheckFailedError
+from asgigen.errors import BadInputError, CheckFailedError
 from asgigen.generate import load_yaml
 from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server
 from asgigen.styles import STYLES
@@ -492,6 +492,3 @@ def check_project(path: Path, **options: Any) -> CheckReport:
             hint=first.hint,
         )
     return report
-
-
-__all__ = ["AsgigenError", "CheckReport", "StepResult", "check_project", "run_checks"]

@@ -170,12 +170,11 @@ def update(
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Show what would change; change nothing.")
     ] = False,
-    quiet: Quiet = False,
 ) -> None:
     """Bring template changes into a project with a three-way merge; your edits stay."""
     from asgigen import project
 
-    print(project.update(path, data=data or [], pretend=pretend, console=Console(quiet=quiet)))
+    print(project.update(path, data=data or [], pretend=pretend))
 
 
 @app.command()

@@ -405,7 +405,3 @@ def _move_into_place(rendered: Path, target: Path) -> None:
             destination.mkdir(exist_ok=True)
         else:
             os.replace(source, destination)
-
-
-def format_error(err: AsgigenError) -> str:
-    return err.message

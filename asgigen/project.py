@@ -142,16 +142,14 @@ def check(
     return f"{report.project.path.name}: all checks passed"
 
 
-def update(path: Path, *, data: list[str], pretend: bool, console: Console) -> str:
+def update(path: Path, *, data: list[str], pretend: bool) -> str:
     """Re-apply the template; return what changed, for stdout."""
     from asgigen import generate
     from asgigen.update import preview_update, update_project
 
     answers = generate.parse_data_pairs(data)
-    if pretend:
-        result = preview_update(path, data=answers)
-    else:
-        result = update_project(path, data=answers, console=console)
+    run = preview_update if pretend else update_project
+    result = run(path, data=answers)
     versions = (
         f"template {result.old_version} → {result.new_version}"
         if result.old_version != result.new_version

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asgigen.console import Console
 from asgigen.errors import BadInputError, TemplateError, UpdateConflictError
 from asgigen.generate import (
     ANSWERS_FILE,
@@ -207,14 +206,12 @@ def update_project(
     defaults: bool = True,
     pretend: bool = False,
     history: list[TemplateVersion] | None = None,
-    console: Console | None = None,
 ) -> UpdateResult:
     """Re-apply the template to the project at `path`; raise UpdateConflictError on conflicts."""
     from copier._main import Worker  # run_update() has no way to name the old template
     from copier._template import Template
     from copier.errors import CopierError
 
-    console = console or Console()
     project = path.expanduser().absolute()
     if not project.is_dir():
         raise BadInputError(f"{project} is not a directory")
