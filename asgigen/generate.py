@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -319,19 +320,19 @@ def new_project(request: GenerateRequest) -> GenerateResult:
 def _render(
     template: Path, destination: Path, answers: dict[str, Any], *, ask: bool
 ) -> dict[str, Any]:
-    from copier import run_copy
     from copier.errors import CopierAnswersInterrupt, CopierError
 
     try:
-        worker = run_copy(
-            str(template),
-            str(destination),
+        with _fresh_copy_worker()(
+            src_path=str(template),
+            dst_path=destination,
             data=answers,
             defaults=not ask,
             unsafe=True,  # the built-in template loads asgigen's own Jinja filters
             quiet=True,
             overwrite=True,
-        )
+        ) as worker:
+            worker.run_copy()
     except CopierAnswersInterrupt:
         raise KeyboardInterrupt from None
     except AsgigenError:
@@ -346,6 +347,24 @@ def _render(
         raise TemplateError(f"rendering the template failed: {type(err).__name__}: {err}") from None
     result = dict(worker.answers.combined)
     return {key: value for key, value in result.items() if not key.startswith("_")}
+
+
+@functools.cache
+def _fresh_copy_worker() -> type[Any]:
+    """copier's Worker, minus a git query per rendered file that a fresh copy never needs.
+
+    After writing each file copier asks git for `core.fileMode` (one subprocess per file,
+    about 2 ms each) so that it can fix executable bits in the destination's git index. A new
+    project is rendered into a fresh staging directory whose files no index tracks yet, so
+    that sync is a no-op by definition; `asgigen update` keeps copier's own behaviour.
+    """
+    from copier._main import Worker
+
+    class FreshCopyWorker(Worker):
+        def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
+            return None
+
+    return FreshCopyWorker
 
 
 def record_builtin_source(answers_file: Path, version: str | None = None) -> None:

@@ -75,15 +75,14 @@ def test_broken_template_leaves_nothing(tmp_path: Path, mini_template: Path) -> 
 def test_interrupt_mid_render_leaves_nothing(
     tmp_path: Path, mini_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import copier
+    worker = generate._fresh_copy_worker()
 
-    real_run_copy = copier.run_copy
+    class Interrupted(worker):  # type: ignore[misc,valid-type]
+        def run_copy(self) -> None:
+            super().run_copy()  # files are on disk in the staging dir ...
+            raise KeyboardInterrupt  # ... when Ctrl-C arrives
 
-    def interrupted(src: str, dst: str, **kwargs: object) -> object:
-        real_run_copy(src, dst, **kwargs)  # files are on disk in the staging dir ...
-        raise KeyboardInterrupt  # ... when Ctrl-C arrives
-
-    monkeypatch.setattr(copier, "run_copy", interrupted)
+    monkeypatch.setattr(generate, "_fresh_copy_worker", lambda: Interrupted)
     work = tmp_path / "work"
     (work / "existing").mkdir(parents=True)
     (work / "existing" / "keep.txt").write_text("mine")
@@ -151,3 +150,14 @@ def test_data_file_answers(tmp_path: Path, mini_template: Path) -> None:
     result = generate.new_project(_request(tmp_path / "shop", mini_template, data=answers))
     assert result.answers["port"] == 9000
     assert 'description = "From a file"' in (tmp_path / "shop" / "pyproject.toml").read_text()
+
+
+def test_fresh_copy_skips_only_a_method_copier_has() -> None:
+    """The per-file git index sync that new projects skip is a real Worker method."""
+    from copier._main import Worker
+
+    worker = generate._fresh_copy_worker()
+    assert issubclass(worker, Worker)
+    skipped = "_sync_git_index_executable_bit"
+    assert skipped in vars(worker)
+    assert callable(getattr(Worker, skipped, None)), "copier renamed it: drop the override"
