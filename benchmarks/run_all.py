@@ -290,6 +290,10 @@ def bench_apps(root: Path, seconds: int, rounds: int) -> list[tuple[str, float, 
         ("bench_api.app:app", api), ("reference.fastapi_bare:app", HERE), "/", seconds, rounds
     )
     rows.append(("fastapi app / bare FastAPI, GET / (req/s)", ours, ref, ratio, ">= 0.95"))
+    ours, ref, ratio = compare(
+        ("bench_api.app:app", api), ("reference.fastapi_router:app", HERE), "/", seconds, rounds
+    )
+    rows.append(("fastapi app / bare FastAPI + APIRouter (req/s)", ours, ref, ratio, "(scaffold)"))
     return rows
 
 
