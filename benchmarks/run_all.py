@@ -317,7 +317,7 @@ def main() -> None:
             rows += bench_apps(root, seconds, rounds)
     print(f"{'benchmark':<58} {'ours':>10} {'reference':>10} {'ratio':>7}  target")
     for name, ours, ref, ratio, target in rows:
-        print(f"{name:<58} {ours:>10.3f} {ref:>10.3f} {ratio:>7.2f}  {target}")
+        print(f"{name:<58} {ours:>10.3f} {ref:>10.3f} {ratio:>7.3f}  {target}")
 
 
 if __name__ == "__main__":
