@@ -64,7 +64,7 @@ def background(command: str, cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
         yield process
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)  # the server itself: the shell exec'd it
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
