@@ -69,6 +69,8 @@ def create(
         from asgigen.check import check_project
 
         check_project(result.path, console=console)
+    if console.quiet:
+        return str(result.path)  # for scripts: cd "$(asgigen new x -q)"
     cd = f"cd {shown} && " if result.path != Path.cwd() else ""
     port = result.answers.get("port", 8000)
     commands = [

@@ -107,3 +107,11 @@ def test_shell_completion_completes_commands(tmp_path: Path) -> None:
 def test_no_colour_without_a_terminal(run_cli: Callable[..., CliResult]) -> None:
     result = run_cli("new", "1bad")
     assert "\033[" not in result.stderr
+
+
+def test_quiet_new_prints_only_the_path(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    result = run_cli("new", "shop", "--style", "raw", "--no-check", "--no-git", "-q", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{tmp_path / 'shop'}\n"
+    assert result.stderr == ""
+    assert (tmp_path / "shop" / "pyproject.toml").is_file()

@@ -97,3 +97,15 @@ def test_terminal_user_is_asked_the_open_questions(tmp_path: Path) -> None:
     pyproject = (tmp_path / "shop" / "pyproject.toml").read_text()
     assert 'description = "Typed at the prompt"' in pyproject, transcript
     assert "Ada Lovelace" in pyproject
+
+
+@pytest.mark.parametrize("no_color", ["", "1"])
+def test_colour_on_a_terminal_unless_no_color(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_color: str
+) -> None:
+    monkeypatch.setenv("NO_COLOR", no_color)
+    asgigen = str(Path(sys.executable).parent / "asgigen")
+    command = [asgigen, "new", "shop", "--style", "raw", "--defaults", "--no-check", "--no-git"]
+    transcript = drive(command, tmp_path, {})
+    assert "rendered" in transcript
+    assert ("\x1b[32m" in transcript) is not bool(no_color)
