@@ -119,6 +119,45 @@ def running_server(
     ready_timeout: float = 20.0,
 ) -> Iterator[RunningServer]:
     """Start `spec` on a free port, wait until `/health` answers, and always stop it."""
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        server = _start(spec, python=python, project=project, package=package, host=host)
+        try:
+            _wait_ready(server, ready_timeout)
+        except CheckFailedError:
+            stop(server)
+            lost_port = _lost_the_port(server)
+            with contextlib.suppress(OSError):
+                server.log_path.unlink()
+            if lost_port and attempt < BIND_ATTEMPTS:
+                continue
+            raise
+        break
+    try:
+        yield server
+    finally:
+        stop(server)
+        with contextlib.suppress(OSError):
+            server.log_path.unlink()
+
+
+# A port found free can be taken before the server binds it (by another server started at the
+# same moment, or as the local end of some client's connection): then start again elsewhere.
+BIND_ATTEMPTS = 3
+
+
+def _lost_the_port(server: RunningServer) -> bool:
+    if server.process.returncode in (None, 0):
+        return False
+    try:  # the whole start-up log: Granian follows the error with a long Rust backtrace
+        log = server.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "address already in use" in log.lower()
+
+
+def _start(
+    spec: ServerSpec, *, python: str, project: Path, package: str, host: str
+) -> RunningServer:
     port = free_port(host)
     log_fd, log_name = tempfile.mkstemp(prefix=f"asgigen-{spec.name}-", suffix=".log")
     process = subprocess.Popen(
@@ -131,14 +170,7 @@ def running_server(
         start_new_session=True,  # so a Ctrl-C meant for asgigen doesn't hit it first
     )
     os.close(log_fd)
-    server = RunningServer(spec, process, host, port, Path(log_name))
-    try:
-        _wait_ready(server, ready_timeout)
-        yield server
-    finally:
-        stop(server)
-        with contextlib.suppress(OSError):
-            server.log_path.unlink()
+    return RunningServer(spec, process, host, port, Path(log_name))
 
 
 def _wait_ready(server: RunningServer, timeout: float) -> None:

@@ -123,3 +123,30 @@ def test_check_isolated_uses_a_fresh_venv(projects: dict[str, Path]) -> None:
     assert report["python"] != sys.executable
     assert "asgigen-venvs" in report["python"]
     assert [step["status"] for step in report["steps"]] == ["passed", "passed"]
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_a_port_taken_before_the_server_binds_it_is_retried(
+    projects: dict[str, Path], monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    import socket
+    import urllib.request
+
+    from asgigen import servers
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        taken_port = taken.getsockname()[1]
+        ports = iter([taken_port])
+        real_free_port = servers.free_port
+        monkeypatch.setattr(
+            servers, "free_port", lambda host: next(ports, None) or real_free_port(host)
+        )
+        spec = servers.SERVERS[server]
+        with servers.running_server(
+            spec, python=sys.executable, project=projects["raw"], package="m_raw"
+        ) as running:
+            assert running.port != taken_port
+            with urllib.request.urlopen(running.base_url + "/health", timeout=5) as response:
+                assert response.status == 200
