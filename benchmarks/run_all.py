@@ -1,6 +1,6 @@
 """Run every asgigen benchmark side by side with its reference and print the ratios.
 
-    python benchmarks/run_all.py            # full run (about two minutes on 2 cores)
+    python benchmarks/run_all.py            # full run (about eight minutes on 2 cores)
     python benchmarks/run_all.py --quick    # a smoke run: short and noisy, for tests
 
 Tools: hyperfine and wrk (Debian: `apt-get install hyperfine wrk`). Every figure is a ratio
