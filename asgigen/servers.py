@@ -124,10 +124,8 @@ def running_server(
         try:
             _wait_ready(server, ready_timeout)
         except CheckFailedError:
-            stop(server)
-            lost_port = _lost_the_port(server)
-            with contextlib.suppress(OSError):
-                server.log_path.unlink()
+            lost_port = _lost_the_port(server)  # read the log before it goes
+            _shut_down(server)
             if lost_port and attempt < BIND_ATTEMPTS:
                 continue
             raise
@@ -135,9 +133,13 @@ def running_server(
     try:
         yield server
     finally:
-        stop(server)
-        with contextlib.suppress(OSError):
-            server.log_path.unlink()
+        _shut_down(server)
+
+
+def _shut_down(server: RunningServer) -> None:
+    stop(server)
+    with contextlib.suppress(OSError):
+        server.log_path.unlink()
 
 
 # A port found free can be taken before the server binds it (by another server started at the
@@ -146,7 +148,8 @@ BIND_ATTEMPTS = 3
 
 
 def _lost_the_port(server: RunningServer) -> bool:
-    if server.process.returncode in (None, 0):
+    """The server exited because its port was taken (a timeout leaves it running: not that)."""
+    if server.process.poll() in (None, 0):
         return False
     try:  # the whole start-up log: Granian follows the error with a long Rust backtrace
         log = server.log_path.read_text(encoding="utf-8", errors="replace")
