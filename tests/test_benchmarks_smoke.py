@@ -30,9 +30,13 @@ def run_quick(*parts: str) -> list[str]:
     return lines[1:]
 
 
-def ratio_of(lines: list[str], name: str) -> float:
-    row = next(line for line in lines if line.startswith(name))
+def ratio(row: str) -> float:
+    """The ratio column of a result row (the name fills the first 58 characters)."""
     return float(row[58:].split()[2])
+
+
+def ratio_of(lines: list[str], name: str) -> float:
+    return ratio(next(line for line in lines if line.startswith(name)))
 
 
 def test_cli_and_check_benchmarks_run() -> None:
@@ -50,7 +54,7 @@ def test_app_benchmarks_run() -> None:
     assert len(lines) == 8
     # Loaded for a second each, both sides answered: every ratio is a real, finite number.
     for line in lines:
-        assert 0 < float(line[58:].split()[2]) < 100, line
+        assert 0 < ratio(line) < 100, line
     assert ratio_of(lines, "SimpleASGIApp / itself") > 0
 
 
