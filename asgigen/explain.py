@@ -52,7 +52,8 @@ RESPONSE_STEP = Step(
 GUARD_STEP = Step(
     "errors",
     "guard_errors turns an exception before the response started into a logged 500; after "
-    "that it propagates.",
+    "that it propagates, except an OSError (almost always the client hanging up), which is "
+    "only logged.",
     "src/{pkg}/messages.py",
     "guard_errors",
 )
