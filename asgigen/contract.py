@@ -1,0 +1,242 @@
+"""A project and its contract: what `asgigen check` proves about it, read from the project.
+
+The contract lives in the project, where its owner edits it: a `[tool.asgigen]` table in
+`pyproject.toml`, or an `asgigen.toml` file (written by `asgigen new` when a template declares
+its contract in copier.yml). A project that declares nothing gets what can be discovered: its
+app found the way `fastapi dev` finds one, readiness on `GET /`. The schema is documented in
+templates/CONTRACT.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from asgigen.errors import BadInputError
+
+CONTRACT_FILE = "asgigen.toml"
+_NO_JSON = object()  # a probe that does not look at JSON (None is valid JSON: null)
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+_APP_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+# Where `fastapi dev` and most templates put an app: module names, most likely first.
+_APP_MODULES = ("app", "main", "asgi")
+_DEFINES_APP = re.compile(r"^(app\s*(:[^=\n]*)?=|(async\s+)?def\s+app\s*\(|class\s+app\b)", re.M)
+
+
+@dataclass(frozen=True)
+class HttpProbe:
+    """One request and what its answer must be."""
+
+    method: str
+    path: str
+    status: int = 200
+    body: str | None = None  # the whole body, exactly
+    contains: str | None = None  # text the body must contain
+    json: Any = _NO_JSON  # JSON the body must match (objects: a subset)
+    headers: tuple[tuple[str, str], ...] = ()  # response headers that must have these values
+    send: bytes = b""
+    send_headers: tuple[tuple[str, str], ...] = ()
+    echo: bool = False  # the body comes back exactly as sent
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path} {self.status}"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a project says about itself: how to boot it and which answers prove it."""
+
+    project: Path
+    source: str  # where it was read, for messages: "pyproject.toml [tool.asgigen]", ...
+    app: str | None  # "module:attribute"; None when nothing was declared or found
+    pythonpath: tuple[str, ...] = ()
+    run: tuple[str, ...] = ()  # the project's own start command; "python" is its interpreter
+    host_env: str | None = None  # variables `run` reads for the address to bind
+    port_env: str | None = None
+    env: tuple[tuple[str, str], ...] = ()  # extra environment for every server
+    ready: str = "/"
+    not_found: str = "/asgigen-no-such-path"  # must answer 404, as any ASGI app should
+    http: tuple[HttpProbe, ...] = ()
+    websocket_echo: tuple[str, ...] = ()
+    declared: bool = True
+
+    @property
+    def app_file(self) -> Path | None:
+        """The file that defines `app`, when it can be found under the python path."""
+        if self.app is None:
+            return None
+        module = self.app.split(":")[0].replace(".", "/")
+        for root in (*self.pythonpath, "."):
+            for candidate in (f"{module}.py", f"{module}/__init__.py"):
+                path = self.project / root / candidate
+                if path.is_file():
+                    return path
+        return None
+
+
+def load_contract(project: Path) -> Contract:
+    """The project's contract: declared in pyproject.toml or asgigen.toml, else discovered."""
+    pyproject = _read_toml(project / "pyproject.toml")
+    declared = pyproject.get("tool", {}).get("asgigen")
+    if isinstance(declared, dict):
+        return _parse(project, declared, "pyproject.toml [tool.asgigen]")
+    standalone = project / CONTRACT_FILE
+    if standalone.is_file():
+        return _parse(project, _read_toml(standalone), CONTRACT_FILE)
+    return discover(project)
+
+
+def discover(project: Path) -> Contract:
+    """An undeclared project: its app found the way `fastapi dev` finds one."""
+    packages = sorted(p.parent.name for p in (project / "src").glob("*/__init__.py"))
+    roots: list[tuple[str, str]] = [("src", package) for package in packages]
+    roots += [(".", p.parent.name) for p in sorted(project.glob("*/__init__.py"))]
+    roots.append((".", ""))
+    for pythonpath, package in roots:
+        for module in _APP_MODULES:
+            base = project / pythonpath / package if package else project / pythonpath
+            file = base / f"{module}.py"
+            if file.is_file() and _DEFINES_APP.search(_read_text(file)):
+                dotted = f"{package}.{module}" if package else module
+                return Contract(
+                    project,
+                    "discovered",
+                    f"{dotted}:app",
+                    pythonpath=(pythonpath,),
+                    declared=False,
+                )
+    return Contract(project, "discovered", None, declared=False)
+
+
+def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
+    where = f"{project.name}: {source}"
+    app = _optional_str(table, "app", where)
+    if app is not None and not _APP_REF.match(app):
+        raise BadInputError(
+            f"{where}: app = {app!r} is not 'module:attribute'",
+            hint="for example app = \"mypkg.app:app\"",
+        )
+    run = table.get("run", [])
+    if isinstance(run, str):
+        import shlex
+
+        run = shlex.split(run)
+    if not isinstance(run, list) or not all(isinstance(part, str) for part in run):
+        raise BadInputError(f"{where}: run must be a command, as a list of strings")
+    if not app and not run:
+        raise BadInputError(
+            f"{where} declares neither app nor run, so there is nothing to boot",
+            hint='add app = "yourpkg.module:app"',
+        )
+    env = table.get("env", {})
+    if not isinstance(env, dict):
+        raise BadInputError(f"{where}: env must be a table of NAME = \"value\"")
+    return Contract(
+        project,
+        source,
+        app,
+        pythonpath=tuple(_str_list(table, "pythonpath", where)),
+        run=tuple(run),
+        host_env=_optional_str(table, "host-env", where),
+        port_env=_optional_str(table, "port-env", where),
+        env=tuple((str(k), str(v)) for k, v in env.items()),
+        ready=_path(table.get("ready", "/"), f"{where}: ready"),
+        http=tuple(
+            _probe(entry, f"{where}: http[{i}]")
+            for i, entry in enumerate(_tables(table, "http", where))
+        ),
+        websocket_echo=tuple(
+            _path(path, f"{where}: websocket-echo")
+            for path in _str_list(table, "websocket-echo", where)
+        ),
+    )
+
+
+def _probe(entry: dict[str, Any], where: str) -> HttpProbe:
+    known = {"method", "path", "status", "body", "contains", "json", "headers", "send"}
+    known |= {"send-headers", "echo"}
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise BadInputError(
+            f"{where}: unknown key {unknown[0]!r}", hint=f"known keys: {', '.join(sorted(known))}"
+        )
+    method = str(entry.get("method", "GET")).upper()
+    if method not in _METHODS:
+        raise BadInputError(f"{where}: method {method!r} is not one of {', '.join(_METHODS)}")
+    status = entry.get("status", 200)
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise BadInputError(f"{where}: status must be an HTTP status code, got {status!r}")
+    send = entry.get("send", "")
+    if not isinstance(send, str):
+        raise BadInputError(f"{where}: send must be text")
+    return HttpProbe(
+        method=method,
+        path=_path(entry.get("path"), f"{where}: path"),
+        status=status,
+        body=_optional_str(entry, "body", where),
+        contains=_optional_str(entry, "contains", where),
+        json=entry.get("json", _NO_JSON),
+        headers=_pairs(entry, "headers", where),
+        send=send.encode(),
+        send_headers=_pairs(entry, "send-headers", where),
+        echo=bool(entry.get("echo", False)),
+    )
+
+
+def expects_json(probe: HttpProbe) -> bool:
+    return probe.json is not _NO_JSON
+
+
+def _path(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise BadInputError(f"{where} must be a path starting with '/', got {value!r}")
+    return value
+
+
+def _optional_str(table: dict[str, Any], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise BadInputError(f"{where}: {key} must be text, got {value!r}")
+    return value
+
+
+def _str_list(table: dict[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise BadInputError(f"{where}: {key} must be a list of strings")
+    return value
+
+
+def _tables(table: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise BadInputError(f"{where}: {key} must be an array of tables ([[tool.asgigen.{key}]])")
+    return value
+
+
+def _pairs(table: dict[str, Any], key: str, where: str) -> tuple[tuple[str, str], ...]:
+    value = table.get(key, {})
+    if not isinstance(value, dict):
+        raise BadInputError(f"{where}: {key} must be a table of name = \"value\"")
+    return tuple((str(name).lower(), str(text)) for name, text in value.items())
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None

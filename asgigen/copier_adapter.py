@@ -1,0 +1,110 @@
+"""The one module that reaches into copier beyond its public API.
+
+copier's public API is `run_copy`, `run_update` and `run_recopy`. asgigen needs three things
+they don't offer: the template's questions and settings before rendering (to check answers and
+read `_asgigen`), rendering from a template it has already cloned (one clone, not two), and
+skipping a per-file git query that is a no-op in a fresh directory. Each hook below names the
+copier internal it relies on; tests/test_copier_adapter.py pins them across the supported
+copier range.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class LoadedTemplate:
+    """A copier template on disk (cloned if it came from git) and what it declares."""
+
+    url: str  # as the user gave it; what the answers file records as `_src_path`
+    ref: str | None  # the git ref asked for; None: the newest tag (copier's rule)
+    path: Path  # a local directory holding copier.yml
+    commit: str | None  # copier's description of the version used (`_commit`), if git
+    config: dict[str, Any]  # the whole copier.yml, `_asgigen` and other settings included
+    questions: dict[str, dict[str, Any]]  # question name → its copier settings
+    handle: Any  # copier's Template object, reused when rendering
+
+
+@contextlib.contextmanager
+def open_template(url: str, ref: str | None = None) -> Iterator[LoadedTemplate]:
+    """Load (and for git, clone) a template; the clone is removed on exit.
+
+    Private hooks: `copier._template.Template` (its `local_abspath`, `_raw_config`,
+    `questions_data`, `commit` and `_cleanup`).
+    """
+    from copier._template import Template
+
+    template = Template(url=url, ref=ref)
+    try:
+        path = template.local_abspath
+        raw = template._raw_config
+        questions = {
+            name: spec if isinstance(spec, dict) else {"default": spec}
+            for name, spec in template.questions_data.items()
+        }
+        yield LoadedTemplate(
+            url=url,
+            ref=ref,
+            path=path,
+            commit=template.commit,
+            config=dict(raw),
+            questions=questions,
+            handle=template,
+        )
+    finally:
+        template._cleanup()
+
+
+def render(
+    template: LoadedTemplate,
+    destination: Path,
+    answers: Mapping[str, Any],
+    *,
+    ask: bool,
+    trust: bool,
+) -> dict[str, Any]:
+    """Render `template` into the fresh directory `destination`; return the answers used.
+
+    copier's own exceptions propagate (the caller turns them into asgigen's errors).
+    Private hooks: `copier._main.Worker` (its `template` cached property is preset with the
+    already-loaded template, and `_sync_git_index_executable_bit` is skipped).
+    """
+    worker_class = _fresh_copy_worker()
+    with worker_class(
+        src_path=template.url,
+        dst_path=destination,
+        vcs_ref=template.ref,
+        data=dict(answers),
+        defaults=not ask,
+        unsafe=trust,
+        quiet=True,
+        overwrite=True,
+    ) as worker:
+        worker.__dict__["template"] = template.handle  # one clone, not two
+        worker.run_copy()
+        combined = dict(worker.answers.combined)
+    return {key: value for key, value in combined.items() if not key.startswith("_")}
+
+
+@functools.cache
+def _fresh_copy_worker() -> type[Any]:
+    """copier's Worker, minus a git query per rendered file that a fresh copy never needs.
+
+    After writing each file copier asks git for `core.fileMode` (one subprocess per file,
+    about 2 ms each) so that it can fix executable bits in the destination's git index. A new
+    project is rendered into a fresh staging directory whose files no index tracks yet, so
+    that sync is a no-op by definition; `asgigen update` keeps copier's own behaviour.
+    """
+    from copier._main import Worker
+
+    class FreshCopyWorker(Worker):
+        def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
+            return None
+
+    return FreshCopyWorker
