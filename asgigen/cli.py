@@ -26,6 +26,22 @@ Servers = Annotated[
     ),
 ]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+TemplateSource = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        metavar="PATH|URL",
+        help="A copier template: directory, git repository or URL (default: the built-in one).",
+    ),
+]
+VcsRef = Annotated[
+    str | None,
+    typer.Option("--vcs-ref", metavar="REF", help="Tag, branch or commit of a git template."),
+]
+Trust = Annotated[
+    bool,
+    typer.Option("--trust", help="Let the template run its tasks and extensions (as copier's)."),
+]
 
 app = typer.Typer(
     name="asgigen",
@@ -89,10 +105,9 @@ def new(
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Use defaults for every answer not given.")
     ] = False,
-    template: Annotated[
-        Path | None,
-        typer.Option("--template", help="A copier template directory (default: the built-in one)."),
-    ] = None,
+    template: TemplateSource = None,
+    vcs_ref: VcsRef = None,
+    trust: Trust = False,
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Skip the tests and the live boot.")
     ] = False,
@@ -120,6 +135,8 @@ def new(
         data_file=data_file,
         defaults=defaults,
         template=template,
+        vcs_ref=vcs_ref,
+        trust=trust,
         git=not no_git,
         check=not no_check,
         force=force,
@@ -167,34 +184,77 @@ def update(
             help="KEY=VALUE: change or add an answer; repeatable.",
         ),
     ] = None,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", metavar="REF", help="Move to this tag or ref (default: newest)."),
+    ] = None,
     pretend: Annotated[
         bool, typer.Option("--pretend", help="Show what would change; change nothing.")
+    ] = False,
+    check_only: Annotated[
+        bool,
+        typer.Option("--check", help="Only say whether a newer version exists (exit 3 if so)."),
+    ] = False,
+    json_output: JsonOutput = False,
+    conflict: Annotated[
+        str,
+        typer.Option(
+            "--conflict", metavar="MODE", help="inline: <<<<<<< markers; rej: .rej files."
+        ),
+    ] = "inline",
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Answer new questions with their defaults.")
+    ] = False,
+    skip_answered: Annotated[
+        bool, typer.Option("--skip-answered", help="Don't ask again what is answered.")
     ] = False,
 ) -> None:
     """Bring template changes into a project with a three-way merge; your edits stay."""
     from asgigen import project
 
-    print(project.update(path, data=data or [], pretend=pretend))
+    if check_only:
+        text, code = project.update_status(path, as_json=json_output)
+        print(text)
+        raise typer.Exit(code)
+    print(
+        project.update(
+            path,
+            data=data or [],
+            pretend=pretend,
+            vcs_ref=vcs_ref,
+            conflict=conflict,
+            defaults=defaults,
+            skip_answered=skip_answered,
+        )
+    )
 
 
 @app.command()
 def validate(
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--template", help="A copier template directory or git URL (default: built-in)."
-        ),
+    template: TemplateSource = None,
+    vcs_ref: VcsRef = None,
+    trust: Trust = False,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", metavar="NAME", help="Only this variant; repeatable."),
     ] = None,
     style: Annotated[
         list[str] | None,
-        typer.Option("--style", metavar="STYLE", help="Only this style; repeatable."),
+        typer.Option("--style", metavar="STYLE", help="Only variants of this style; repeatable."),
     ] = None,
     server: Servers = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", metavar="NAME", help="Run one case (see --list), e.g. raw@uvicorn."),
+    ] = None,
+    list_cases: Annotated[
+        bool, typer.Option("--list", help="List the cases (for a CI matrix) and exit.")
+    ] = False,
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Install each project into its own fresh venv.")
     ] = False,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Cases run at once (default: cores).")
+        int | None, typer.Option("--jobs", "-j", help="Variants run at once (default: cores).")
     ] = None,
     json_output: JsonOutput = False,
     junit_xml: Annotated[
@@ -202,14 +262,19 @@ def validate(
     ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Render every style of a template (plus awkward answers), lint, test and boot each."""
+    """Render every variant of a template; run its gates and tests, boot it under each server."""
     from asgigen import project
 
     print(
         project.validate(
             template=template,
+            vcs_ref=vcs_ref,
+            trust=trust,
+            variants=variant or [],
             styles=style or [],
             servers=server or [],
+            case=case,
+            list_only=list_cases,
             isolated=isolated,
             jobs=jobs,
             as_json=json_output,

@@ -89,6 +89,50 @@ def load_contract(project: Path) -> Contract:
     return discover(project)
 
 
+def has_declared_contract(project: Path) -> bool:
+    """The project declares a contract of its own (pyproject.toml or asgigen.toml)."""
+    tool = _read_toml(project / "pyproject.toml").get("tool", {})
+    return isinstance(tool.get("asgigen"), dict) or (project / CONTRACT_FILE).is_file()
+
+
+def dump_toml(table: dict[str, Any]) -> str:
+    """A contract mapping as TOML: scalars and inline tables first, arrays of tables after."""
+    lines: list[str] = []
+    arrays: list[tuple[str, list[dict[str, Any]]]] = []
+    for key, value in table.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            arrays.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, entries in arrays:
+        for entry in entries:
+            lines += ["", f"[[{_toml_key(key)}]]"]
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        # A JSON string without ASCII escaping is a valid TOML basic string.
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + pairs + " }" if pairs else "{}"
+    raise BadInputError(f"cannot write {value!r} into a contract")
+
+
 def discover(project: Path) -> Contract:
     """An undeclared project: its app found the way `fastapi dev` finds one."""
     packages = sorted(p.parent.name for p in (project / "src").glob("*/__init__.py"))
@@ -131,6 +175,13 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
             f"{where} declares neither app nor run, so there is nothing to boot",
             hint='add app = "yourpkg.module:app"',
         )
+    host_env = _optional_str(table, "host-env", where)
+    port_env = _optional_str(table, "port-env", where)
+    if run and not (host_env and port_env):
+        raise BadInputError(
+            f"{where}: run needs host-env and port-env, the variables it reads for its address",
+            hint="asgigen starts the project on a free port by setting them",
+        )
     env = table.get("env", {})
     if not isinstance(env, dict):
         raise BadInputError(f"{where}: env must be a table of NAME = \"value\"")
@@ -140,8 +191,8 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
         app,
         pythonpath=tuple(_str_list(table, "pythonpath", where)),
         run=tuple(run),
-        host_env=_optional_str(table, "host-env", where),
-        port_env=_optional_str(table, "port-env", where),
+        host_env=host_env,
+        port_env=port_env,
         env=tuple((str(k), str(v)) for k, v in env.items()),
         ready=_path(table.get("ready", "/"), f"{where}: ready"),
         http=tuple(

@@ -15,7 +15,7 @@ import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass
@@ -108,3 +108,49 @@ def _fresh_copy_worker() -> type[Any]:
             return None
 
     return FreshCopyWorker
+
+
+# --- update
+
+
+def run_update(
+    project: Path,
+    template: LoadedTemplate,
+    *,
+    data: Mapping[str, Any],
+    ask: bool,
+    skip_answered: bool,
+    conflict: Literal["inline", "rej"],
+    old: tuple[str, str] | None = None,
+) -> None:
+    """copier's three-way update of `project` to the loaded (already cloned) `template`.
+
+    `old` is (url, ref) of the version the project was made with, for a project whose answers
+    file names its template by something copier cannot clone (the built-in template records
+    `asgigen:builtin`, not a path on one machine); otherwise copier reads both from the answers
+    file. copier's exceptions propagate.
+    Private hooks: `copier._main.Worker` (its `template` cached property preset with the loaded
+    template, one clone not two), and the `template` cached property of its `subproject`
+    (`copier._subproject.Subproject`) preset with `old`.
+    """
+    from copier._main import Worker
+    from copier._template import Template
+
+    with Worker(
+        src_path=template.url,
+        dst_path=project,
+        vcs_ref=template.ref,
+        data=dict(data),
+        defaults=not ask,
+        skip_answered=skip_answered,
+        overwrite=True,
+        quiet=True,
+        unsafe=True,  # the built-in template loads asgigen's Jinja filters; `new` trusted it
+        conflict=conflict,
+    ) as worker:
+        worker.__dict__["template"] = template.handle
+        if old is not None:
+            made_with = Template(url=old[0], ref=old[1])
+            worker.subproject._cleanup_hooks.append(made_with._cleanup)
+            worker.subproject.__dict__["template"] = made_with
+        worker.run_update()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import shutil
@@ -13,33 +12,17 @@ import time
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from asgigen import naming
 from asgigen.errors import AsgigenError, BadInputError, TemplateError
-from asgigen.styles import get_style
+from asgigen.template import Question, Template
 
 ANSWERS_FILE = ".copier-answers.yml"
 # What the answers file records as `_src_path` for the built-in template: a name, not a
 # path, because the path of an installed asgigen differs between machines.
 BUILTIN_SOURCE = "asgigen:builtin"
-
-
-def builtin_template() -> Path:
-    """The template shipped inside the wheel, or `templates/` of a source checkout."""
-    packaged = Path(str(resources.files("asgigen"))) / "templates"
-    if (packaged / "copier.yml").is_file():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
-
-
-@dataclass(frozen=True)
-class Question:
-    name: str
-    type: str
-    choices: tuple[Any, ...] = ()
 
 
 def load_yaml(text: str) -> Any:
@@ -48,35 +31,6 @@ def load_yaml(text: str) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)
-
-
-def load_questions(template: Path) -> dict[str, Question]:
-    """The questions a copier template asks, read from its `copier.yml`."""
-    import yaml
-
-    config = template / "copier.yml"
-    if not config.is_file():
-        config = template / "copier.yaml"
-    if not config.is_file():
-        raise BadInputError(f"{template} is not a copier template (it has no copier.yml)")
-    try:
-        raw = load_yaml(config.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise TemplateError(f"template {template} has no readable copier.yml: {err}") from None
-    except yaml.YAMLError as err:
-        raise TemplateError(f"template {template} has a malformed copier.yml: {err}") from None
-    if not isinstance(raw, dict):
-        raise TemplateError(f"template {template} has a copier.yml that is not a mapping")
-    questions = {}
-    for name, spec in raw.items():
-        if name.startswith("_"):
-            continue
-        spec = spec if isinstance(spec, dict) else {"default": spec}
-        choices = spec.get("choices") or ()
-        if isinstance(choices, dict):
-            choices = tuple(choices.values())
-        questions[name] = Question(name, str(spec.get("type", "str")), tuple(choices))
-    return questions
 
 
 def _convert(question: Question, value: Any) -> Any:
@@ -147,24 +101,30 @@ def load_data_file(path: Path) -> dict[str, Any]:
 
 
 def validate_answers(
-    questions: Mapping[str, Question], answers: Mapping[str, Any]
+    questions: Mapping[str, Question], answers: Mapping[str, Any], *, builtin: bool = False
 ) -> dict[str, Any]:
-    """Check answers against the questions and asgigen's naming rules; return typed answers."""
+    """Check answers against the template's questions; return them typed.
+
+    The built-in template's names also go through asgigen's naming rules up front, for a
+    message with a hint before anything renders (its copier.yml validators say the same).
+    """
     typed: dict[str, Any] = {}
     for key, value in answers.items():
         if key not in questions:
             known = ", ".join(sorted(questions))
-            raise BadInputError(f"unknown question {key!r}", hint=f"the template asks: {known}")
+            raise BadInputError(
+                f"unknown question {key!r}", hint=f"this template asks: {known}"
+            )
         question = questions[key]
         converted = _convert(question, value)
-        if key == "style":
-            get_style(converted)  # a clearer message than the generic choices one
         if question.choices and converted not in question.choices:
             allowed = ", ".join(str(choice) for choice in question.choices)
             raise BadInputError(f"answer {key!r} must be one of {allowed}; got {converted!r}")
         if isinstance(converted, str):
             _check_text(key, converted)
         typed[key] = converted
+    if not builtin:
+        return typed
     checks = {
         "project_name": naming.project_name_error,
         "package_name": naming.package_name_error,
@@ -197,7 +157,9 @@ class GenerateRequest:
     defaults: bool = False
     force: bool = False
     dry_run: bool = False
-    template: Path | None = None
+    template: str | Path | None = None  # None: the built-in template
+    vcs_ref: str | None = None
+    trust: bool = False
     interactive: bool | None = None
 
 
@@ -207,14 +169,12 @@ class GenerateResult:
     answers: dict[str, Any]
     files: list[str]
     seconds: float
+    template: str  # "built-in", or the path or URL given
+    overwritten: list[str] = field(default_factory=list)
 
-    @property
-    def package(self) -> str:
-        return str(self.answers["package_name"])
 
-    @property
-    def style(self) -> str:
-        return str(self.answers["style"])
+# Options `new` offers for the built-in template's questions: option → question.
+OPTION_QUESTIONS = {"style": "style", "package": "package_name", "description": "description"}
 
 
 def _check_target(target: Path, *, force: bool) -> None:
@@ -240,43 +200,54 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def collect_answers(request: GenerateRequest, questions: Mapping[str, Question]) -> dict[str, Any]:
+def collect_answers(request: GenerateRequest, template: Template) -> dict[str, Any]:
     """Merge the name, options and `--data` into one validated answer set."""
     name = request.target.name
     if not name:
         raise BadInputError(f"{request.target} does not end in a project name")
     answers: dict[str, Any] = dict(request.data)
-    if answers.get("project_name", name) != name:
-        raise BadInputError(
-            f"--data project_name={answers['project_name']} disagrees with the target {name!r}",
-            hint="the project name is the last component of the target path",
-        )
-    answers["project_name"] = name
-    for key, value in (
-        ("style", request.style),
-        ("package_name", request.package),
-        ("description", request.description),
-    ):
-        if value is not None:
-            answers[key] = value
-    if problem := naming.project_name_error(name):
-        raise BadInputError(problem)
-    derived = "package_name" not in answers
-    if derived:
-        answers["package_name"] = naming.derive_package_name(name)
-    try:
-        typed = validate_answers(
-            questions, {k: v for k, v in answers.items() if k != "project_name"}
-        )
-    except BadInputError as err:
-        if derived and err.message.startswith("package name"):
+    for option, question in OPTION_QUESTIONS.items():
+        value = getattr(request, option)
+        if value is None:
+            continue
+        if question not in template.questions:
             raise BadInputError(
-                f"{err.message} (derived from the project name)",
-                hint="pass --package NAME to choose another import name",
-            ) from None
-        raise
-    typed["project_name"] = name
-    return typed
+                f"--{option} is for templates that ask {question!r}; {template.source} does not",
+                hint=f"pass its answers with --data; it asks: {', '.join(template.questions)}",
+            )
+        if question in answers and str(answers[question]) != str(value):
+            raise BadInputError(
+                f"--{option} {value} disagrees with --data {question}={answers[question]}",
+                hint="give the answer once",
+            )
+        answers[question] = value
+    name_question = template.declaration.name_question
+    if name_question is not None:
+        if str(answers.get(name_question, name)) != name:
+            raise BadInputError(
+                f"--data {name_question}={answers[name_question]} disagrees with the target "
+                f"{name!r}",
+                hint="the project name is the last component of the target path",
+            )
+        answers[name_question] = name
+    if template.builtin:
+        if problem := naming.project_name_error(name):
+            raise BadInputError(problem)
+        if "package_name" not in answers:
+            answers["package_name"] = naming.derive_package_name(name)
+            derived = True
+        else:
+            derived = False
+        try:
+            return validate_answers(template.questions, answers, builtin=True)
+        except BadInputError as err:
+            if derived and err.message.startswith("package name"):
+                raise BadInputError(
+                    f"{err.message} (derived from the project name)",
+                    hint="pass --package NAME to choose another import name",
+                ) from None
+            raise
+    return validate_answers(template.questions, answers)
 
 
 def is_interactive() -> bool:
@@ -288,90 +259,106 @@ def is_interactive() -> bool:
 
 def new_project(request: GenerateRequest) -> GenerateResult:
     """Render a project into `request.target` atomically and return what was written."""
+    from asgigen.template import load
+
     started = time.perf_counter()
-    template = (request.template or builtin_template()).expanduser().resolve()
-    if not template.is_dir():
-        raise BadInputError(f"template {template} is not a directory")
-    questions = load_questions(template)
+    source = None if request.template is None else str(request.template)
     target = Path(os.path.abspath(request.target.expanduser()))  # no symlink resolution
     request.target = target
-    answers = collect_answers(request, questions)
-    _check_target(target, force=request.force)
-    interactive = is_interactive() if request.interactive is None else request.interactive
-    ask = interactive and not request.defaults
+    with load(source, request.vcs_ref) as template:
+        answers = collect_answers(request, template)
+        _check_target(target, force=request.force)
+        interactive = is_interactive() if request.interactive is None else request.interactive
+        ask = interactive and not request.defaults
+        staging_parent = Path(tempfile.gettempdir()) if request.dry_run else target.parent
+        with (
+            _created_parents(target.parent, keep=not request.dry_run) as _,
+            _staging_dir(staging_parent, target.name) as staging,
+        ):
+            rendered = staging / target.name
+            final_answers = _render(template, rendered, answers, ask=ask, trust=request.trust)
+            if template.builtin:
+                record_builtin_source(rendered / ANSWERS_FILE)
+            land_contract(template, rendered, final_answers)
+            files = sorted(
+                str(path.relative_to(rendered)) for path in rendered.rglob("*") if path.is_file()
+            )
+            overwritten = [name for name in files if (target / name).exists()]
+            if not request.dry_run:
+                _move_into_place(rendered, target)
+    return GenerateResult(
+        target, final_answers, files, time.perf_counter() - started, template.source, overwritten
+    )
 
-    staging_parent = Path(tempfile.gettempdir()) if request.dry_run else target.parent
-    with (
-        _created_parents(target.parent, keep=not request.dry_run) as _,
-        _staging_dir(staging_parent, target.name) as staging,
-    ):
-        rendered = staging / target.name
-        final_answers = _render(template, rendered, answers, ask=ask)
-        if request.template is None:
-            record_builtin_source(rendered / ANSWERS_FILE)
-        files = sorted(
-            str(path.relative_to(rendered)) for path in rendered.rglob("*") if path.is_file()
-        )
-        if not request.dry_run:
-            _move_into_place(rendered, target)
-    return GenerateResult(target, final_answers, files, time.perf_counter() - started)
+
+def land_contract(template: Template, project: Path, answers: dict[str, Any]) -> None:
+    """Write the contract the template declares, unless the project renders its own."""
+    from asgigen.contract import CONTRACT_FILE, dump_toml, has_declared_contract
+
+    declared = template.declaration.contract
+    if declared is None or has_declared_contract(project):
+        return
+    from jinja2.sandbox import SandboxedEnvironment
+
+    environment = SandboxedEnvironment(keep_trailing_newline=True)
+
+    def render(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return environment.from_string(value).render(**answers)
+            except Exception as err:
+                raise TemplateError(
+                    f"{template.source}: _asgigen.contract value {value!r} does not render: {err}"
+                ) from None
+        if isinstance(value, list):
+            return [render(item) for item in value]
+        if isinstance(value, dict):
+            return {key: render(item) for key, item in value.items()}
+        return value
+
+    contract = render(declared)
+    text = "# What `asgigen check` proves about this project; edit it along with the app.\n"
+    (project / CONTRACT_FILE).write_text(text + dump_toml(contract), encoding="utf-8")
 
 
 def _render(
-    template: Path, destination: Path, answers: dict[str, Any], *, ask: bool
+    template: Template, destination: Path, answers: dict[str, Any], *, ask: bool, trust: bool
 ) -> dict[str, Any]:
-    from copier.errors import CopierAnswersInterrupt, CopierError
+    from copier.errors import CopierAnswersInterrupt, CopierError, UnsafeTemplateError
+
+    from asgigen.copier_adapter import render
 
     try:
-        with _fresh_copy_worker()(
-            src_path=str(template),
-            dst_path=destination,
-            data=answers,
-            defaults=not ask,
-            unsafe=True,  # the built-in template loads asgigen's own Jinja filters
-            quiet=True,
-            overwrite=True,
-        ) as worker:
-            worker.run_copy()
+        return render(template.loaded, destination, answers, ask=ask, trust=trust)
     except CopierAnswersInterrupt:
         raise KeyboardInterrupt from None
     except AsgigenError:
         raise  # Ctrl-C arrives as asgigen's own Interrupted
+    except UnsafeTemplateError as err:
+        raise BadInputError(
+            f"{template.source} uses features copier runs only when trusted: {_first_line(err)}",
+            hint="read the template's copier.yml, then pass --trust if you trust it",
+        ) from None
     except ValueError as err:
-        # A failing validator surfaces as a ValueError; its text is our rule's message.
+        # A failing validator surfaces as a ValueError; its text is the rule's message.
         message = str(err).strip().splitlines()[-1] if str(err).strip() else "invalid answer"
         raise BadInputError(message) from None
     except (CopierError, OSError) as err:
         raise TemplateError(f"rendering the template failed: {err}") from None
     except Exception as err:  # a broken template raises Jinja and YAML errors of every kind
         raise TemplateError(f"rendering the template failed: {type(err).__name__}: {err}") from None
-    result = dict(worker.answers.combined)
-    return {key: value for key, value in result.items() if not key.startswith("_")}
 
 
-@functools.cache
-def _fresh_copy_worker() -> type[Any]:
-    """copier's Worker, minus a git query per rendered file that a fresh copy never needs.
-
-    After writing each file copier asks git for `core.fileMode` (one subprocess per file,
-    about 2 ms each) so that it can fix executable bits in the destination's git index. A new
-    project is rendered into a fresh staging directory whose files no index tracks yet, so
-    that sync is a no-op by definition; `asgigen update` keeps copier's own behaviour.
-    """
-    from copier._main import Worker
-
-    class FreshCopyWorker(Worker):
-        def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
-            return None
-
-    return FreshCopyWorker
+def _first_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def record_builtin_source(answers_file: Path, version: str | None = None) -> None:
     """Point the answers file at the built-in template by name and version, not by path."""
-    from asgigen import __version__
+    from asgigen.template_history import template_version
 
-    version = version or __version__
+    version = version or template_version()
     if not answers_file.is_file():
         return
     lines = answers_file.read_text(encoding="utf-8").splitlines()

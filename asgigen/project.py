@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,9 @@ def create(
     data_file: Path | None,
     defaults: bool,
     check: bool,
-    template: Path | None = None,
+    template: str | None = None,
+    vcs_ref: str | None = None,
+    trust: bool = False,
     git: bool = True,
     force: bool,
     dry_run: bool,
@@ -51,45 +56,82 @@ def create(
         data=answers,
         defaults=defaults,
         template=template,
+        vcs_ref=vcs_ref,
+        trust=trust,
         force=force,
         dry_run=dry_run,
     )
     result = generate.new_project(request)
+    overwritten = set(result.overwritten)
     if dry_run:
-        return "\n".join(result.files)
+        return "\n".join(
+            f"{name}  (overwrites yours)" if name in overwritten else name for name in result.files
+        )
     shown = _display(result.path)
+    if overwritten:
+        console.info(
+            f"  overwrote  {len(overwritten)} existing file(s): {', '.join(sorted(overwritten))}"
+        )
     console.step(
         "rendered",
-        f"{result.style} template into {shown} ({len(result.files)} files)",
+        f"{result.template} template into {shown} ({len(result.files)} files)",
         result.seconds,
     )
     if git:
-        init_git(result.path, console)
+        init_git(result.path, result.files, console)
     if check:
         from asgigen.check import check_project
 
-        check_project(result.path, console=console)
+        check_project(result.path, console=console, with_gates=False)
     if console.quiet:
         return str(result.path)  # for scripts: cd "$(asgigen new x -q)"
-    cd = f"cd {shown} && " if result.path != Path.cwd() else ""
-    port = result.answers.get("port", 8000)
-    commands = [
-        (
-            f"{cd}python -m {result.package}",
-            f"http://127.0.0.1:{port} ({result.package.upper()}_PORT to change)",
-        ),
-        (f"asgigen check {shown}", "tests + live boot again"),
-        (f"asgigen explain {shown}", "how a request travels through it"),
+    return next_steps(result.path, shown)
+
+
+def next_steps(project: Path, shown: str) -> str:
+    """What to run next, each command working verbatim in a fresh shell."""
+    from asgigen.check import open_project
+    from asgigen.environments import uv_binary
+
+    contract = open_project(project).contract
+    cd = f"cd {shlex.quote(shown)} && " if project != Path.cwd() else ""
+    uv = "uv" if shutil.which("uv") else shlex.quote(uv_binary())
+    asgigen = _asgigen_command()
+    commands = []
+    if contract.run:
+        # uv makes the project's .venv with its dependencies on first use: no other step.
+        run = " ".join(shlex.quote(part) for part in contract.run)
+        where = f"{contract.host_env}, {contract.port_env} to change where it listens"
+        commands.append((f"{cd}{uv} run {run}", where))
+    elif contract.app:
+        commands.append((f"{cd}{uv} run uvicorn {contract.app}", "http://127.0.0.1:8000"))
+    quoted = shlex.quote(shown)
+    commands += [
+        (f"{asgigen} check {quoted}", "tests + live boot again, after every edit"),
+        (f"{asgigen} explain {quoted}", "how a request travels through it"),
     ]
     width = max(len(command) for command, _ in commands)
-    lines = [f"{result.path.name} is ready: {result.path}"]
+    lines = [f"{project.name} is ready: {project}"]
     lines += [f"  {command:<{width}}  # {comment}" for command, comment in commands]
     return "\n".join(lines)
 
 
-def init_git(project: Path, console: Console) -> None:
-    """Make the project a git repository with one commit, so `asgigen update` can merge."""
-    import shutil
+def _asgigen_command() -> str:
+    """How to run this asgigen from a fresh shell, whether or not its venv is activated."""
+    if shutil.which("asgigen"):
+        return "asgigen"
+    beside = Path(sys.executable).parent / "asgigen"
+    if beside.is_file():
+        return shlex.quote(str(beside))
+    return f"{shlex.quote(sys.executable)} -m asgigen"
+
+
+def init_git(project: Path, files: list[str], console: Console) -> None:
+    """Make the project a git repository with one commit of the files asgigen wrote.
+
+    Only in a directory that was not a repository already, and only those files: whatever
+    else the directory held (with --force) stays the user's, uncommitted.
+    """
     import subprocess
     import time
 
@@ -106,87 +148,155 @@ def init_git(project: Path, console: Console) -> None:
         )
 
     inside = git("rev-parse", "--show-toplevel")
-    if inside.returncode == 0 and Path(inside.stdout.strip()).resolve() != project.resolve():
-        console.info(f"  git        inside the repository {inside.stdout.strip()}: not nesting one")
+    if inside.returncode == 0:
+        console.info(f"  git        inside the repository {inside.stdout.strip()}: not committing")
         return
     identity: list[str] = []
     if not git("config", "user.email").stdout.strip():
         identity = ["-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
     steps = (
         ["init", "--quiet"],
-        ["add", "--all"],
+        ["add", "--", *files],
         [*identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit from asgigen"],
     )
     for args in steps:
         result = git(*args)
         if result.returncode != 0:
-            console.info(f"  git        {' '.join(args[-3:])} failed: {result.stderr.strip()}")
+            console.info(f"  git        {args[0]} failed: {result.stderr.strip()}")
             return
-    console.step("git", "initialised with one commit", time.perf_counter() - started)
+    console.step(
+        "git", f"initialised with one commit of {len(files)} files", time.perf_counter() - started
+    )
 
 
 def check(
     path: Path, *, servers: list[str], isolated: bool, as_json: bool, console: Console
 ) -> str:
     """Run the checks; return the JSON report or a one-line verdict for stdout."""
-    from asgigen.check import check_project, run_checks
-    from asgigen.errors import CheckFailedError
+    from asgigen.check import raise_for, run_checks
 
+    report = run_checks(path, servers=servers, isolated=isolated, console=console)
     if as_json:
-        report = run_checks(path, servers=servers, isolated=isolated, console=console)
         text = json.dumps(report.to_dict(), indent=2)
         if not report.ok:
             print(text)
-            failing = ", ".join(step.name for step in report.failures)
-            raise CheckFailedError(f"{report.project.path.name}: {failing} failed")
+        raise_for(report)
         return text
-    report = check_project(path, servers=servers, isolated=isolated, console=console)
-    return f"{report.project.path.name}: all checks passed"
+    raise_for(report)
+    return f"{report.project.name}: all {len(report.steps)} checks passed"
 
 
-def update(path: Path, *, data: list[str], pretend: bool) -> str:
-    """Re-apply the template; return what changed, for stdout."""
+def update(
+    path: Path,
+    *,
+    data: list[str],
+    pretend: bool,
+    vcs_ref: str | None = None,
+    conflict: str = "inline",
+    defaults: bool = False,
+    skip_answered: bool = False,
+) -> str:
+    """Re-apply the template; return what changed, for stdout; raise if conflicts are left."""
     from asgigen import generate
-    from asgigen.update import preview_update, update_project
+    from asgigen.errors import BadInputError, UpdateConflictError
+    from asgigen.update import Conflict, preview_update, update_project
 
+    if conflict not in ("inline", "rej"):
+        raise BadInputError(f"--conflict {conflict!r}: choose inline or rej")
     answers = generate.parse_data_pairs(data)
-    run = preview_update if pretend else update_project
-    result = run(path, data=answers)
+    mode: Conflict = "rej" if conflict == "rej" else "inline"
+    if pretend:
+        result = preview_update(path, data=answers, vcs_ref=vcs_ref, conflict=mode)
+    else:
+        ask = generate.is_interactive() and not defaults
+        result = update_project(
+            path, data=answers, vcs_ref=vcs_ref, ask=ask, skip_answered=skip_answered,
+            conflict=mode,
+        )  # fmt: skip
     versions = (
         f"template {result.old_version} → {result.new_version}"
         if result.old_version != result.new_version
         else f"template {result.new_version} (unchanged)"
     )
     verb = "would change" if pretend else "changed"
-    if not result.changed:
-        return f"{result.path.name}: {versions}; nothing {verb}"
-    lines = [f"{result.path.name}: {versions}; {len(result.changed)} file(s) {verb}:"]
+    count = f"{len(result.changed)} file(s) {verb}:" if result.changed else f"nothing {verb}"
+    lines = [f"{result.path.name}: {versions}; {count}"]
     lines += [f"  {name}" for name in result.changed]
-    if not pretend:
+    if result.changes:
+        lines.append("what changed in the template:")
+        for version, text in result.changes.items():
+            lines.append(f"  {version}")
+            lines += [f"    {line}" for line in text.splitlines()]
+    if result.conflicts:
+        lines.append("needs your attention:")
+        lines += [f"  {name}: {why}" for name, why in sorted(result.conflicts.items())]
+        print("\n".join(lines))
+        names = ", ".join(sorted(result.conflicts))
+        would = "would leave" if pretend else "left"
+        raise UpdateConflictError(
+            f"update {would} conflicts in {len(result.conflicts)} file(s): {names}",
+            hint=None
+            if pretend
+            else "resolve them (the <<<<<<< markers, or the .rej files), then git add and commit",
+        )
+    if result.changed and not pretend:
         lines.append("review with `git diff`, then commit")
     return "\n".join(lines)
+
+
+def update_status(path: Path, *, as_json: bool) -> tuple[str, int]:
+    """`update --check`: the report for stdout, and 0 when up to date, EXIT_BEHIND when not."""
+    from asgigen.update import EXIT_BEHIND, check_update
+
+    status = check_update(path)
+    if as_json:
+        text = json.dumps(status.to_dict(), indent=2)
+    elif status.behind:
+        text = f"{status.path.name}: template {status.current} → {status.latest} available"
+        text += "".join(f"\n  {version}: {entry}" for version, entry in status.changes.items())
+        text += "\nrun `asgigen update` to bring it in"
+    else:
+        text = f"{status.path.name}: template {status.current} is the newest"
+    return text, EXIT_BEHIND if status.behind else 0
 
 
 def validate(
     *,
     template: str | None,
+    vcs_ref: str | None,
+    trust: bool,
+    variants: list[str],
     styles: list[str],
     servers: list[str],
+    case: str | None,
+    list_only: bool,
     isolated: bool,
     jobs: int | None,
     as_json: bool,
     junit_xml: Path | None,
     console: Console,
 ) -> str:
-    """Validate a template; return the table (or JSON) for stdout, raise if a case failed."""
+    """Validate a template (or list its cases); return the table or JSON, raise on failure."""
     from asgigen.errors import CheckFailedError
-    from asgigen.validate import failure_details
+    from asgigen.validate import failure_details, list_cases
     from asgigen.validate import validate as run_validation
 
+    if list_only:
+        cases = list_cases(
+            template=template, vcs_ref=vcs_ref, variants=variants, styles=styles, servers=servers
+        )
+        if not as_json:
+            return "\n".join(case.name for case in cases)
+        include = [{"case": c.name, "variant": c.variant, "server": c.server} for c in cases]
+        return json.dumps({"cases": [c.name for c in cases], "include": include}, indent=2)
     report = run_validation(
         template=template,
+        vcs_ref=vcs_ref,
+        trust=trust,
+        variants=variants,
         styles=styles,
         servers=servers,
+        case=case,
         isolated=isolated,
         jobs=jobs,
         junit_xml=junit_xml,
@@ -196,13 +306,8 @@ def validate(
     if report.ok:
         return text
     print(text)
-    # Each failing case by its first failing step: later ones usually fail as a consequence.
-    first = [
-        f"{result.case.name}:{next(s.name for s in result.steps if s.status == 'failed')}"
-        for result in report.results
-        if not result.ok
-    ]
+    failed = [case.name for case, ok in report.cases if not ok]
     raise CheckFailedError(
-        f"{len(first)} of {len(report.results)} cases failed: {', '.join(first)}",
+        f"{len(failed)} of {len(report.cases)} cases failed: {', '.join(failed)}",
         details=failure_details(report),
     )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from asgigen.check import StepResult
+    from asgigen.steps import StepResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,68 +29,67 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @dataclass
 class GeneratedProject:
-    """A rendered project and the interpreter that can run it."""
+    """A rendered project; each method runs what `asgigen check` runs, in its environment."""
 
     path: Path
-    style: str
-    package: str
-    python: str
-
-    def run_tests(self) -> StepResult:
-        from asgigen.check import run_tests
-
-        return run_tests(self.python, self.path)
-
-    def boot(self, server: str = "uvicorn") -> StepResult:
-        from asgigen.check import boot, inspect_project, resolve_servers
-
-        (spec,) = resolve_servers([server])
-        return boot(self.python, inspect_project(self.path), spec)
-
-    def lint(self) -> list[StepResult]:
-        from asgigen.validate import lint_steps
-
-        return lint_steps(self.path, self.python)
+    answers: dict[str, Any]
+    isolated: bool = False
 
     def check(self, servers: tuple[str, ...] = ("uvicorn",)) -> list[StepResult]:
-        """Lint, tests and a live boot under each server, as `asgigen validate` runs them."""
-        return [*self.lint(), self.run_tests(), *(self.boot(server) for server in servers)]
+        """Gates the project configures, its tests and a live boot under each server."""
+        from asgigen.check import run_checks
+        from asgigen.console import Console
+
+        report = run_checks(
+            self.path, servers=list(servers), isolated=self.isolated, console=Console(quiet=True)
+        )
+        return report.steps
+
+    def run_tests(self) -> StepResult:
+        from asgigen.check import run_checks
+        from asgigen.console import Console
+
+        steps = run_checks(self.path, with_gates=False, console=Console(quiet=True)).steps
+        return next(step for step in steps if step.name in {"tests", "environment"})
+
+    def boot(self, server: str = "uvicorn") -> StepResult:
+        return self.check((server,))[-1]
 
 
 @pytest.fixture
 def asgigen_project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., GeneratedProject]:
-    """A factory: `asgigen_project(style=..., template=..., isolated=..., **answers)`."""
+    """A factory: `asgigen_project(template=..., vcs_ref=..., isolated=..., **answers)`."""
     from asgigen import generate
-    from asgigen.check import choose_python, inspect_project
-    from asgigen.console import Console
 
     configured = request.config.getini("asgigen_template")
     default_template = Path(str(request.config.rootpath)) / str(configured) if configured else None
 
     def make(
-        style: str = "routed",
+        style: str | None = None,
         *,
         template: str | Path | None = None,
+        vcs_ref: str | None = None,
         project_name: str = "demo",
         isolated: bool = False,
         **answers: Any,
     ) -> GeneratedProject:
-        root = tmp_path_factory.mktemp(f"asgigen-{style}")
-        chosen = Path(template) if template is not None else default_template
+        root = tmp_path_factory.mktemp("asgigen-project")
+        chosen = template if template is not None else default_template
+        if style is not None:
+            answers["style"] = style
         result = generate.new_project(
             generate.GenerateRequest(
                 target=root / project_name,
                 template=chosen,
-                style=style,
+                vcs_ref=vcs_ref,
                 data=answers,
                 defaults=True,
+                trust=True,
                 interactive=False,
             )
         )
-        info = inspect_project(result.path)
-        python = choose_python(info, isolated=isolated, console=Console(quiet=True))
-        return GeneratedProject(result.path, result.style, result.package, python)
+        return GeneratedProject(result.path, result.answers, isolated)
 
     return make

@@ -3,37 +3,43 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from asgigen.contract import Contract
 from asgigen.errors import CheckFailedError
+from asgigen.probes import request
+from asgigen.steps import project_env
 
 
 @dataclass(frozen=True)
 class ServerSpec:
     name: str
-    module: str  # what must be importable by the project's interpreter
-    install_hint: str
+    requirement: str  # what the check environment installs to run it
     runs_lifespan: bool = True
 
-    def command(self, python: str, package: str, host: str, port: int) -> list[str]:
-        target = f"{package}.app:app"
-        if self.name == "uvicorn":
+    def command(self, python: str, contract: Contract, host: str, port: int) -> list[str]:
+        """How to start the project under this server, on `host:port`."""
+        if self.name == "uvicorn" and contract.run:
             # The project's own entry point: its settings decide how Uvicorn runs.
-            return [python, "-m", package]
+            return [python if part == "python" else part for part in contract.run]
+        if contract.app is None:
+            raise CheckFailedError(f"{contract.project.name} declares no ASGI app")
+        app = contract.app
+        if self.name == "uvicorn":
+            return [python, "-m", "uvicorn", "--host", host, "--port", str(port), app]
         if self.name == "hypercorn":
-            return [python, "-m", "hypercorn", "--bind", f"{host}:{port}", target]
+            return [python, "-m", "hypercorn", "--bind", f"{host}:{port}", app]
         if self.name == "daphne":
-            return [python, "-m", "daphne", "-b", host, "-p", str(port), target]
+            return [python, "-m", "daphne", "-b", host, "-p", str(port), app]
         if self.name == "granian":
             return [
                 python,
@@ -47,7 +53,7 @@ class ServerSpec:
                 str(port),
                 "--workers",
                 "1",
-                target,
+                app,
             ]
         raise ValueError(self.name)
 
@@ -55,10 +61,10 @@ class ServerSpec:
 SERVERS: dict[str, ServerSpec] = {
     spec.name: spec
     for spec in (
-        ServerSpec("uvicorn", "uvicorn", "pip install 'uvicorn[standard]'"),
-        ServerSpec("hypercorn", "hypercorn", "pip install 'asgigen[servers]'"),
-        ServerSpec("daphne", "daphne", "pip install 'asgigen[servers]'", runs_lifespan=False),
-        ServerSpec("granian", "granian", "pip install 'asgigen[servers]'"),
+        ServerSpec("uvicorn", "uvicorn[standard]>=0.30"),
+        ServerSpec("hypercorn", "hypercorn>=0.17"),
+        ServerSpec("daphne", "daphne>=4.1", runs_lifespan=False),
+        ServerSpec("granian", "granian>=2.0"),
     )
 }
 
@@ -90,21 +96,21 @@ class RunningServer:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _env_prefix(package: str) -> str:
-    return package.upper() + "_"
-
-
-def server_env(project: Path, package: str, host: str, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    src = str(project / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else src
-    prefix = _env_prefix(package)
-    env[prefix + "HOST"] = host
-    env[prefix + "PORT"] = str(port)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    # A dev's .env or WEB_CONCURRENCY must not change how the check boots the project.
+def server_env(contract: Contract, host: str, port: int) -> dict[str, str]:
+    """The environment a server starts in: the contract's python path, address and settings."""
+    paths = [str(contract.project / entry) for entry in contract.pythonpath]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    extra = {"PYTHONUNBUFFERED": "1"}
+    if paths:
+        extra["PYTHONPATH"] = os.pathsep.join(paths)
+    if contract.host_env:
+        extra[contract.host_env] = host
+    if contract.port_env:
+        extra[contract.port_env] = str(port)
+    # WEB_CONCURRENCY (read by Uvicorn) must not change how the check boots the project.
+    env = project_env({**dict(contract.env), **extra})
     env.pop("WEB_CONCURRENCY", None)
-    env[prefix + "WORKERS"] = "1"
     return env
 
 
@@ -113,16 +119,15 @@ def running_server(
     spec: ServerSpec,
     *,
     python: str,
-    project: Path,
-    package: str,
+    contract: Contract,
     host: str = "127.0.0.1",
-    ready_timeout: float = 20.0,
+    ready_timeout: float = 60.0,
 ) -> Iterator[RunningServer]:
-    """Start `spec` on a free port, wait until `/health` answers, and always stop it."""
+    """Start `spec` on a free port, wait until the ready path answers, and always stop it."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
-        server = _start(spec, python=python, project=project, package=package, host=host)
+        server = _start(spec, python=python, contract=contract, host=host)
         try:
-            _wait_ready(server, ready_timeout)
+            _wait_ready(server, contract.ready, ready_timeout)
         except CheckFailedError:
             lost_port = _lost_the_port(server)  # read the log before it goes
             _shut_down(server)
@@ -158,15 +163,14 @@ def _lost_the_port(server: RunningServer) -> bool:
     return "address already in use" in log.lower()
 
 
-def _start(
-    spec: ServerSpec, *, python: str, project: Path, package: str, host: str
-) -> RunningServer:
+def _start(spec: ServerSpec, *, python: str, contract: Contract, host: str) -> RunningServer:
     port = free_port(host)
+    command = spec.command(python, contract, host, port)
     log_fd, log_name = tempfile.mkstemp(prefix=f"asgigen-{spec.name}-", suffix=".log")
     process = subprocess.Popen(
-        spec.command(python, package, host, port),
-        cwd=project,
-        env=server_env(project, package, host, port),
+        command,
+        cwd=contract.project,
+        env=server_env(contract, host, port),
         stdin=subprocess.DEVNULL,
         stdout=log_fd,
         stderr=subprocess.STDOUT,
@@ -176,7 +180,7 @@ def _start(
     return RunningServer(spec, process, host, port, Path(log_name))
 
 
-def _wait_ready(server: RunningServer, timeout: float) -> None:
+def _wait_ready(server: RunningServer, path: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     delay = 0.01
     while time.monotonic() < deadline:
@@ -194,11 +198,9 @@ def _wait_ready(server: RunningServer, timeout: float) -> None:
             delay = min(delay * 1.5, 0.1)
             continue
         try:
-            with urllib.request.urlopen(server.base_url + "/health", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers; the checks will judge the status
-        except OSError:
+            request(server.host, server.port, "GET", path, timeout=5)
+            return  # it answers; the probes judge the status
+        except (OSError, http.client.HTTPException):
             time.sleep(delay)
     raise CheckFailedError(
         f"{server.spec.name} did not answer on {server.base_url} within {timeout:.0f} s",

@@ -3,47 +3,56 @@
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from asgigen import check, generate
 from asgigen.console import Console, paint, use_colour
-from asgigen.errors import AsgigenError, BadInputError, CheckFailedError
-from asgigen.servers import ServerSpec
-from asgigen.styles import STYLES
+from asgigen.errors import AsgigenError, BadInputError
+from asgigen.servers import SERVERS, ServerSpec
+from asgigen.steps import StepResult
+from asgigen.template import Template, Variant, load
 
-# Free text that has broken templates before: quotes, backslashes, Jinja markers, emoji.
-AWKWARD_DESCRIPTION = 'Ünïcode "quoted" \\ it\'s {{ not jinja }} {% raw %} 🚀 中文'
-REQUIRED_QUESTIONS = {"project_name", "package_name", "description", "style"}
+DEFAULT_VARIANT = "default"
 
 
 @dataclass(frozen=True)
 class Case:
-    name: str
-    style: str
-    project_name: str
-    description: str | None = None
+    """One variant of the template booted under one server: a unit of a CI matrix."""
+
+    variant: str
+    server: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.variant}@{self.server}"
 
 
 @dataclass
-class CaseResult:
-    case: Case
-    steps: list[check.StepResult] = field(default_factory=list)
+class VariantResult:
+    """A rendered variant: shared steps (render, gates, tests) and one boot per server."""
+
+    variant: Variant
+    servers: list[str]
+    steps: list[StepResult] = field(default_factory=list)
     path: Path | None = None
+
+    def case_ok(self, server: str) -> bool:
+        return all(
+            step.ok
+            for step in self.steps
+            if not step.name.startswith("serve:") or step.name == f"serve:{server}"
+        ) and any(step.name == f"serve:{server}" for step in self.steps)
 
     @property
     def ok(self) -> bool:
-        return all(step.ok for step in self.steps)
+        return bool(self.steps) and all(step.ok for step in self.steps)
 
     @property
     def seconds(self) -> float:
@@ -53,26 +62,35 @@ class CaseResult:
 @dataclass
 class ValidationReport:
     template: str
-    results: list[CaseResult]
+    results: list[VariantResult]
     seconds: float
+
+    @property
+    def cases(self) -> list[tuple[Case, bool]]:
+        return [
+            (Case(r.variant.name, server), r.case_ok(server))
+            for r in self.results
+            for server in r.servers
+        ]
 
     @property
     def ok(self) -> bool:
         return all(result.ok for result in self.results)
 
     @property
-    def failures(self) -> list[tuple[CaseResult, check.StepResult]]:
-        return [(r, s) for r in self.results for s in r.steps if s.status == "failed"]
+    def failures(self) -> list[tuple[VariantResult, StepResult]]:
+        return [(r, s) for r in self.results for s in r.steps if not s.ok]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "template": self.template,
             "ok": self.ok,
             "seconds": round(self.seconds, 3),
-            "cases": [
+            "cases": [{"name": case.name, "ok": ok} for case, ok in self.cases],
+            "variants": [
                 {
-                    "name": r.case.name,
-                    "style": r.case.style,
+                    "name": r.variant.name,
+                    "data": r.variant.data,
                     "ok": r.ok,
                     "steps": [
                         {
@@ -90,17 +108,22 @@ class ValidationReport:
         }
 
     def table(self) -> str:
-        rows = [("case", "step", "result", "time")]
+        rows = [("variant", "step", "result", "time")]
         for result in self.results:
             for step in result.steps:
-                rows.append((result.case.name, step.name, step.status, f"{step.seconds:.2f} s"))
+                rows.append((result.variant.name, step.name, step.status, f"{step.seconds:.2f} s"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = [
             "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
         ]
         lines.insert(1, "  ".join("-" * width for width in widths))
-        passed = sum(result.ok for result in self.results)
-        lines.append(f"{passed} of {len(self.results)} cases passed in {self.seconds:.1f} s")
+        cases = self.cases
+        passed = sum(ok for _, ok in cases)
+        skipped = sum(s.status == "skipped" for r in self.results for s in r.steps)
+        verdict = f"{passed} of {len(cases)} cases passed in {self.seconds:.1f} s"
+        if skipped:
+            verdict += f" ({skipped} step(s) skipped, which fails their cases)"
+        lines.append(verdict)
         return "\n".join(lines)
 
     def write_junit(self, path: Path) -> None:
@@ -112,7 +135,7 @@ class ValidationReport:
             suite = ET.SubElement(
                 suites,
                 "testsuite",
-                name=result.case.name,
+                name=result.variant.name,
                 tests=str(len(steps)),
                 failures=str(sum(s.status == "failed" for s in steps)),
                 skipped=str(sum(s.status == "skipped" for s in steps)),
@@ -123,7 +146,7 @@ class ValidationReport:
                 case = ET.SubElement(
                     suite,
                     "testcase",
-                    classname=result.case.name,
+                    classname=result.variant.name,
                     name=step.name,
                     time=f"{step.seconds:.3f}",
                 )
@@ -131,126 +154,91 @@ class ValidationReport:
                     failure = ET.SubElement(case, "failure", message=step.summary)
                     failure.text = step.output
                 elif step.status == "skipped":
-                    ET.SubElement(case, "skipped", message=step.summary)
+                    # A skip is a failure of the case: JUnit readers must not show it green.
+                    failure = ET.SubElement(case, "failure", message=f"skipped: {step.summary}")
+                    failure.text = step.hint or ""
         tree = ET.ElementTree(suites)
         ET.indent(tree)
         tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def plan(styles: list[str]) -> list[Case]:
-    cases = []
-    for style in styles:
-        cases.append(Case(style, style, f"{style}-default"))
-        cases.append(Case(f"{style}-awkward", style, "my-awkward-app", AWKWARD_DESCRIPTION))
-    return cases
+def variants_of(template: Template) -> list[Variant]:
+    """The template's default answers, then every variant it declares."""
+    return [Variant(DEFAULT_VARIANT, {}), *template.declaration.variants]
 
 
-def _run(command: list[str], cwd: Path, name: str, hint: str) -> check.StepResult:
-    started = time.perf_counter()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
-    result = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
-    seconds = time.perf_counter() - started
-    output = (result.stdout + result.stderr).strip()
-    last = output.splitlines()[-1] if output else f"exit code {result.returncode}"
-    if result.returncode == 0:
-        return check.StepResult(name, "passed", seconds, last[:80])
-    return check.StepResult(name, "failed", seconds, last[:200], output[-6000:], hint=hint)
-
-
-def _tool(python: str, module: str) -> list[str] | None:
-    """How to run a tool for this project: its own interpreter first, then asgigen's."""
-    if check.module_available(python, module):
-        return [python, "-m", module]
-    if check.module_available(sys.executable, module):
-        return [sys.executable, "-m", module]
-    return None
-
-
-def lint_steps(project: Path, python: str) -> list[check.StepResult]:
-    steps = []
-    ruff = _tool(python, "ruff")
-    mypy = _tool(python, "mypy")
-    hint = "pip install ruff mypy (or asgigen[test])"
-    if ruff is None:
-        steps += [
-            check.StepResult(n, "skipped", 0.0, "ruff is not installed", hint=hint)
-            for n in ("ruff", "ruff-format")
-        ]
-    else:
-        steps.append(
-            _run(
-                [*ruff, "check", "--no-cache", "."],
-                project,
-                "ruff",
-                f"cd {project} && ruff check .",
+def plan(
+    template: Template, *, variants: list[str], styles: list[str], servers: list[str]
+) -> list[Case]:
+    """The cases to run: variant by server, narrowed by --variant and --style."""
+    known = variants_of(template)
+    names = {variant.name for variant in known}
+    for name in variants:
+        if name not in names:
+            raise BadInputError(
+                f"template {template.source} has no variant {name!r}",
+                hint=f"its variants: {', '.join(sorted(names))}",
             )
+    if styles and "style" not in template.questions:
+        raise BadInputError(
+            f"--style is for templates that ask 'style'; {template.source} does not",
+            hint="choose variants with --variant",
         )
-        steps.append(
-            _run(
-                [*ruff, "format", "--check", "--no-cache", "."],
-                project,
-                "ruff-format",
-                f"cd {project} && ruff format .",
-            )
-        )
-    if mypy is None:
-        steps.append(check.StepResult("mypy", "skipped", 0.0, "mypy is not installed", hint=hint))
-    else:
-        # The project's interpreter, so mypy sees the project's own dependencies.
-        command = [*mypy, "--strict", "--no-incremental", "--python-executable", python]
-        steps.append(_run(command, project, "mypy", f"cd {project} && mypy --strict"))
-    return steps
+    default_style = template.loaded.questions.get("style", {}).get("default")
+    chosen = [
+        variant
+        for variant in known
+        if (not variants or variant.name in variants)
+        and (not styles or variant.data.get("style", default_style) in styles)
+    ]
+    return [Case(variant.name, server) for variant in chosen for server in servers]
 
 
-def run_case(
-    case: Case,
+def run_variant(
+    template: Template,
+    variant: Variant,
     *,
-    template: Path,
     workdir: Path,
     servers: list[ServerSpec],
     isolated: bool,
-    report_step: Any,
-) -> CaseResult:
-    result = CaseResult(case)
+    report_step: Callable[[str, StepResult], None],
+) -> VariantResult:
+    result = VariantResult(variant, [spec.name for spec in servers])
 
-    def add(step: check.StepResult) -> bool:
+    def add(step: StepResult) -> None:
         result.steps.append(step)
-        report_step(case, step)
-        return step.ok
+        report_step(variant.name, step)
 
+    name_question = template.declaration.name_question
+    data = dict(variant.data)
+    project_name = str(
+        data.pop(name_question, f"{variant.name}-app") if name_question else variant.name
+    )
     started = time.perf_counter()
     request = generate.GenerateRequest(
-        target=workdir / case.name / case.project_name,
-        template=template,
-        style=case.style,
-        description=case.description,
+        target=workdir / variant.name / project_name,
+        template=None if template.builtin else template.loaded.url,
+        vcs_ref=template.loaded.ref,
+        data=data,
         defaults=True,
+        trust=True,  # validate was asked to run this template: --trust was checked up front
         interactive=False,
     )
     try:
         rendered = generate.new_project(request)
     except AsgigenError as err:
-        add(
-            check.StepResult(
-                "render", "failed", time.perf_counter() - started, err.message, err.details
-            )
-        )
+        add(StepResult("render", "failed", time.perf_counter() - started, err.message, err.details))
         return result
     result.path = rendered.path
-    add(check.StepResult("render", "passed", rendered.seconds, f"{len(rendered.files)} files"))
-    info = check.inspect_project(rendered.path)
-    try:
-        python = check.choose_python(info, isolated=isolated, console=Console(quiet=True))
-    except CheckFailedError as err:
-        add(check.StepResult("install", "failed", 0.0, err.message, err.details or ""))
-        return result
-    for step in lint_steps(rendered.path, python):
-        add(step)
-    add(check.run_tests(python, rendered.path))
-    for spec in servers:
-        add(check.boot(python, info, spec))
+    add(StepResult("render", "passed", rendered.seconds, f"{len(rendered.files)} files"))
+    report = check.run_checks(
+        rendered.path,
+        servers=[spec.name for spec in servers],
+        isolated=isolated,
+        console=Console(quiet=True),
+        on_step=lambda step: add(step),
+    )
+    del report
     return result
 
 
@@ -265,7 +253,7 @@ class Progress:
         self.lock = threading.Lock()
         self.live = use_colour(console.err) and not console.quiet
 
-    def step(self, case: Case, step: check.StepResult) -> None:
+    def step(self, variant: str, step: StepResult) -> None:
         with self.lock:
             if step.status == "failed":
                 self.failed += 1
@@ -273,12 +261,12 @@ class Progress:
                 status = paint(
                     step.status, "red" if step.status == "failed" else "green", self.console.err
                 )
-                line = f"\r\033[K[{self.done}/{self.total} cases] {case.name}: {step.name} {status}"
+                line = f"\r\033[K[{self.done}/{self.total}] {variant}: {step.name} {status}"
                 self.console.err.write(line)
                 self.console.err.flush()
             else:
                 self.console.info(
-                    f"  {case.name:<18} {step.name:<16} {step.status:<8} {step.seconds:6.2f} s"
+                    f"  {variant:<18} {step.name:<16} {step.status:<8} {step.seconds:6.2f} s"
                 )
 
     def case_done(self) -> None:
@@ -289,35 +277,15 @@ class Progress:
                 self.console.err.flush()
 
 
-@contextmanager
-def _template_dir(template: str | None) -> Iterator[Path]:
-    """A local template directory: the built-in one, a directory, or a cloned git repo."""
-    if template is None:
-        yield generate.builtin_template()
-        return
-    path = Path(template).expanduser()
-    if path.is_dir():
-        yield path.resolve()
-        return
-    if path.exists() or not re.match(r"^(https?://|git@|ssh://|file://|gh:|gl:)", template):
-        raise BadInputError(f"template {template} is not a directory or a git URL")
-    with tempfile.TemporaryDirectory(prefix="asgigen-template-") as tmp:
-        clone = subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", template, tmp],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if clone.returncode != 0:
-            raise BadInputError(f"cannot clone template {template}: {clone.stderr.strip()}")
-        yield Path(tmp)
-
-
 def validate(
     *,
     template: str | None = None,
+    vcs_ref: str | None = None,
+    trust: bool = False,
+    variants: list[str] | None = None,
     styles: list[str] | None = None,
     servers: list[str] | None = None,
+    case: str | None = None,
     isolated: bool = False,
     jobs: int | None = None,
     junit_xml: Path | None = None,
@@ -326,12 +294,6 @@ def validate(
 ) -> ValidationReport:
     """Validate every case; never raises for a failing case (the report says)."""
     console = console or Console()
-    for style in styles or []:
-        if style not in STYLES:
-            raise BadInputError(
-                f"unknown style {style!r}", hint=f"choose from: {', '.join(STYLES)}"
-            )
-    specs = check.resolve_servers(servers or [])
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise BadInputError(f"--jobs must be at least 1, got {jobs}")
@@ -340,26 +302,24 @@ def validate(
             f"cannot write {junit_xml}: {junit_xml.absolute().parent} does not exist"
         )
     started = time.perf_counter()
-    with _template_dir(template) as template_dir:
-        questions = generate.load_questions(template_dir)
-        missing = REQUIRED_QUESTIONS - set(questions)
-        if missing:
-            raise BadInputError(
-                f"template {template_dir} does not ask {', '.join(sorted(missing))}",
-                hint="a template for asgigen asks the built-in template's questions",
-            )
-        cases = plan(list(dict.fromkeys(styles or list(STYLES))))
-        progress = Progress(console, len(cases))
+    with load(template, vcs_ref) as loaded:
+        _require_trust(loaded, trust)
+        cases = select(loaded, variants=variants, styles=styles, servers=servers, case=case)
+        by_variant: dict[str, list[str]] = {}
+        for one_case in cases:
+            by_variant.setdefault(one_case.variant, []).append(one_case.server)
+        known = {variant.name: variant for variant in variants_of(loaded)}
+        progress = Progress(console, len(by_variant))
         with tempfile.TemporaryDirectory(prefix="asgigen-validate-") as tmp:
             workdir = keep or Path(tmp)
 
-            def one(case: Case) -> CaseResult:
+            def one(name: str) -> VariantResult:
                 try:
-                    return run_case(
-                        case,
-                        template=template_dir,
+                    return run_variant(
+                        loaded,
+                        known[name],
                         workdir=workdir,
-                        servers=specs,
+                        servers=check.resolve_servers(by_variant[name]),
                         isolated=isolated,
                         report_step=progress.step,
                     )
@@ -367,18 +327,64 @@ def validate(
                     progress.case_done()
 
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                results = list(pool.map(one, cases))
-    report = ValidationReport(template or "built-in", results, time.perf_counter() - started)
+                results = list(pool.map(one, list(by_variant)))
+        source = loaded.source
+    report = ValidationReport(source, results, time.perf_counter() - started)
     if junit_xml is not None:
         report.write_junit(junit_xml)
     return report
+
+
+def select(
+    template: Template,
+    *,
+    variants: list[str] | None,
+    styles: list[str] | None,
+    servers: list[str] | None,
+    case: str | None,
+) -> list[Case]:
+    """The cases asked for: all of them, narrowed by the options, or the one --case names."""
+    server_names = [spec.name for spec in check.resolve_servers(servers or [])]
+    if case is None:
+        return plan(template, variants=variants or [], styles=styles or [], servers=server_names)
+    every = plan(template, variants=[], styles=[], servers=list(SERVERS))
+    chosen = [one for one in every if one.name == case]
+    if not chosen:
+        raise BadInputError(
+            f"template {template.source} has no case {case!r}",
+            hint="list them with `asgigen validate --list`",
+        )
+    return chosen
+
+
+def list_cases(
+    *,
+    template: str | None,
+    vcs_ref: str | None,
+    variants: list[str] | None,
+    styles: list[str] | None,
+    servers: list[str] | None,
+) -> list[Case]:
+    with load(template, vcs_ref) as loaded:
+        return select(loaded, variants=variants, styles=styles, servers=servers, case=None)
+
+
+def _require_trust(template: Template, trust: bool) -> None:
+    unsafe = {"_tasks", "_migrations", "_jinja_extensions"} & set(template.loaded.config)
+    if unsafe and not trust and not template.builtin:
+        raise BadInputError(
+            f"template {template.source} runs code when rendered ({', '.join(sorted(unsafe))})",
+            hint="read its copier.yml, then pass --trust if you trust it",
+        )
 
 
 def failure_details(report: ValidationReport) -> str:
     """The output of each failing step, for stderr."""
     blocks = []
     for result, step in report.failures:
-        blocks.append(f"--- {result.case.name}: {step.name} failed: {step.summary}")
+        blocks.append(f"--- {result.variant.name}: {step.name} {step.status}: {step.summary}")
         if step.output:
             blocks.append("\n".join(step.output.rstrip().splitlines()[-40:]))
+        elif step.hint:
+            blocks.append(f"hint: {step.hint}")
     return "\n".join(blocks)

@@ -1,0 +1,76 @@
+"""A step of a check (tests, a gate, a boot) and its result, and running one as a command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+STEP_TIMEOUT = 600.0
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str  # "passed", "failed" or "skipped"; a skipped step never counts as passed
+    seconds: float
+    summary: str
+    output: str = ""
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "passed"
+
+
+def project_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every command run in a project gets: no caches written into it."""
+    env = dict(os.environ)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the tree as generated: no __pycache__
+    env["NO_COLOR"] = "1"
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("VIRTUAL_ENV", None)
+    env.update(extra or {})
+    return env
+
+
+def run_step(
+    name: str,
+    command: list[str],
+    cwd: Path,
+    *,
+    hint: str,
+    env: dict[str, str] | None = None,
+    timeout: float = STEP_TIMEOUT,
+    summarise: bool = True,
+) -> tuple[StepResult, str]:
+    """Run `command`; a non-zero exit or a timeout fails the step. Returns it and its output."""
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(
+            command,
+            cwd=cwd,
+            env=env or project_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as err:
+        out = err.stdout.decode(errors="replace") if isinstance(err.stdout, bytes) else ""
+        seconds = time.perf_counter() - started
+        return StepResult(
+            name, "failed", seconds, f"timed out after {timeout:.0f} s", tail(out), hint
+        ), out
+    seconds = time.perf_counter() - started
+    output = (result.stdout + result.stderr).strip()
+    last = output.splitlines()[-1] if output else f"exit code {result.returncode}"
+    if result.returncode == 0:
+        return StepResult(name, "passed", seconds, last[:100] if summarise else ""), output
+    return StepResult(name, "failed", seconds, last[:200], tail(output), hint), output
+
+
+def tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
