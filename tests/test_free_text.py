@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from asgigen import generate
 
 # Any text a user can pass: no surrogates, and of the control characters only newline and tab
-# (asgigen refuses the others: YAML answer files can't carry them faithfully).
+# (asgigen and the template's validators refuse the others: YAML answer files and Markdown
+# can't carry them faithfully).
 texts = st.text(
     st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=60
 )
