@@ -1,119 +1,51 @@
 """`asgigen update`: bring a newer template into a generated project with a three-way merge.
 
-copier merges by regenerating the project from the template version it was made with and
-diffing that against the newer one, so it needs a git repository of template versions. The
-built-in template has no repository on the user's machine: its released versions ship inside
-the package (`template_history/<version>.tar.gz`, plus the live tree as the current version),
-and update builds a throwaway repository from them, one tagged commit per version. Nothing is
-fetched, and the project's answers file names the template, not a path on one machine.
+copier merges by rendering the template version a project was made with and the version it
+moves to, then applying the owner's changes (the project against the first) to the second.
+So it needs a git repository of template versions: for a template from a directory or a git
+URL, the template's own repository and tags; for the built-in template, a throwaway repository
+built from the versions asgigen ships (`asgigen.template_history`) plus the live template.
+
+Whatever copier does, an update never loses a committed change silently: files it leaves in
+conflict, with rejected hunks, or that it would delete although the owner changed them are
+reported (exit 1), and the owner's version of a dropped file is kept or merged into its new
+place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import re
+import shlex
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from asgigen.errors import BadInputError, TemplateError, UpdateConflictError
-from asgigen.generate import (
-    ANSWERS_FILE,
-    BUILTIN_SOURCE,
-    builtin_template,
-    load_yaml,
-    record_builtin_source,
-)
+from asgigen import template_history
+from asgigen.errors import BadInputError, TemplateError
+from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml, record_builtin_source
 
-HISTORY_DIR = Path(__file__).resolve().parent / "template_history"
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+# `update --check` exits with this code when a newer template version exists.
+EXIT_BEHIND = 3
 _GIT_IDENTITY = ["-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
-_CONFLICT_MARKER = re.compile(r"^<<<<<<< ", re.M)
+_CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|>>>>>>>) ", re.M)
+Conflict = Literal["inline", "rej"]
 
 
 @dataclass(frozen=True)
 class TemplateVersion:
+    """One version of the built-in template as a directory (tests give their own history)."""
+
     version: str
-    source: Path  # a template directory or a .tar.gz of one
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))
-
-
-def builtin_history() -> list[TemplateVersion]:
-    """Every shipped version of the built-in template, oldest first; the live tree is newest."""
-    from asgigen import __version__
-
-    versions = {
-        path.name.removesuffix(".tar.gz"): TemplateVersion(path.name.removesuffix(".tar.gz"), path)
-        for path in HISTORY_DIR.glob("*.tar.gz")
-    }
-    versions[__version__] = TemplateVersion(__version__, builtin_template())
-    return sorted(versions.values(), key=lambda v: _version_key(v.version))
-
-
-def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *_GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
-
-
-def _unpack(source: Path, into: Path) -> None:
-    if source.is_dir():
-        shutil.copytree(
-            source,
-            into,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".git"),
-        )
-        return
-    with tarfile.open(source) as archive:
-        archive.extractall(into, filter="data")
-
-
-def build_history_repo(history: list[TemplateVersion], into: Path) -> Path:
-    """A git repository with one commit per template version, tagged with the version."""
-    into.mkdir(parents=True, exist_ok=True)
-    _git("init", "--quiet", cwd=into)
-    for entry in history:
-        for child in into.iterdir():
-            if child.name != ".git":
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
-        _unpack(entry.source, into)
-        _git("add", "--all", cwd=into)
-        result = _git(
-            "commit", "--quiet", "--allow-empty", "-m", f"template {entry.version}", cwd=into
-        )
-        if result.returncode != 0:
-            raise TemplateError(
-                f"could not record template version {entry.version}: {result.stderr.strip()}"
-            )
-        _git("tag", entry.version, cwd=into)
-    return into
-
-
-def snapshot(template: Path, version: str, into: Path = HISTORY_DIR) -> Path:
-    """Archive `template` as the released `version` (run at release time)."""
-    into.mkdir(parents=True, exist_ok=True)
-    archive_path = into / f"{version}.tar.gz"
-
-    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-        if "__pycache__" in info.name or info.name.endswith(".pyc"):
-            return None
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        info.mtime = 0
-        return info
-
-    with tarfile.open(archive_path, "w:gz") as archive:
-        for child in sorted(template.iterdir()):
-            archive.add(child, arcname=child.name, filter=keep)
-    return archive_path
+    source: Path
 
 
 @dataclass
@@ -122,7 +54,61 @@ class UpdateResult:
     old_version: str | None
     new_version: str | None
     changed: list[str] = field(default_factory=list)
+    # project-relative path → why it needs the owner's attention
+    conflicts: dict[str, str] = field(default_factory=dict)
+    changes: dict[str, str] = field(default_factory=dict)  # changelog entries crossed
     pretend: bool = False
+
+
+@dataclass
+class UpdateCheck:
+    path: Path
+    current: str | None
+    latest: str | None
+    changes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def behind(self) -> bool:
+        if self.latest is None:
+            return False
+        if self.current is None:
+            return True
+        return _pep440(self.latest) > _pep440(self.current)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": str(self.path),
+            "current_version": self.current,
+            "latest_version": self.latest,
+            "update_available": self.behind,
+            "changes": self.changes,
+        }
+
+
+def _pep440(version: str) -> Version:
+    """copier's reading of a version: a tag, or `git describe`'s tag-count-ghash."""
+    from packaging.version import InvalidVersion, Version
+
+    described = re.fullmatch(r"(.+)-(\d+)-g(\w+)", version)
+    try:
+        if described:
+            return Version(f"{described[1]}.post{described[2]}+{described[3]}")
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")
+
+
+def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *_GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def _project(path: Path) -> Path:
+    project = path.expanduser().absolute()
+    if not project.is_dir():
+        raise BadInputError(f"{project} is not a directory")
+    return project
 
 
 def _read_answers(project: Path) -> dict[str, Any]:
@@ -149,122 +135,277 @@ def _require_clean_git(project: Path) -> None:
             "git is not installed; updating needs it for the three-way merge",
             hint="install git, then run asgigen update again",
         )
+    cd = f"cd {shlex.quote(str(project))}"
     inside = _git("rev-parse", "--is-inside-work-tree", cwd=project)
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         raise BadInputError(
             f"{project} is not a git repository; the update merge needs one",
-            hint=f"cd {project} && git init && git add -A && git commit -m 'Initial commit'",
+            hint=f"{cd} && git init && git add -A && git commit -m 'Initial commit'",
         )
     if _git("rev-parse", "--verify", "--quiet", "HEAD", cwd=project).returncode != 0:
         raise BadInputError(
             f"{project} has no commits yet",
-            hint=f"cd {project} && git add -A && git commit -m 'Initial commit'",
+            hint=f"{cd} && git add -A && git commit -m 'Initial commit'",
         )
     if _git("status", "--porcelain", "--", ".", cwd=project).stdout.strip():
         raise BadInputError(
             f"{project} has uncommitted changes; update needs a clean tree to merge into",
-            hint=f"cd {project} && git add -A && git commit -m 'Before template update'"
-            " (or git stash)",
+            hint=f"{cd} && git add -A && git commit -m 'Before template update' (or git stash)",
         )
 
 
-def _changed_files(project: Path) -> list[str]:
-    status = _git("status", "--porcelain", "--untracked-files=all", "--", ".", cwd=project)
-    return sorted(line[3:].strip().strip('"') for line in status.stdout.splitlines() if line)
+@dataclass
+class _Source:
+    url: str  # what copier clones: the template's own, or a throwaway history repository
+    old: str  # the version the project was made with (`_commit`)
+    new: str | None  # the version to move to; None: the newest tag (copier's rule)
+    builtin: bool
+    versions: list[str] = field(default_factory=list)  # built-in: every version, oldest first
+
+
+def _history_repo(history: list[TemplateVersion] | None, into: Path) -> Path:
+    if history is None:
+        from asgigen.template import builtin_template
+
+        live = template_history.template_version()
+        return template_history.build_repo(into, builtin_template(), live)
+    template_history.open_repo(into, bundle=None)
+    for entry in history:
+        template_history.commit_version(into, entry.source, entry.version)
+    return into
 
 
 @contextlib.contextmanager
 def _template_source(
-    answers: Mapping[str, Any], history: list[TemplateVersion] | None
-) -> Iterator[tuple[str, str | None, str | None]]:
-    """(source for copier, old ref, new ref); for the built-in template a temporary repo."""
+    answers: Mapping[str, Any], vcs_ref: str | None, history: list[TemplateVersion] | None
+) -> Iterator[_Source]:
     source = answers.get("_src_path")
+    old = answers.get("_commit")
+    if not isinstance(source, str) or not source:
+        raise BadInputError(f"{ANSWERS_FILE} does not record which template made the project")
     if source != BUILTIN_SOURCE:
-        if not isinstance(source, str) or not source:
-            raise BadInputError(f"{ANSWERS_FILE} does not record which template made the project")
-        yield source, None, None
+        if not old:
+            raise BadInputError(
+                f"{ANSWERS_FILE} records no template version (`_commit`): the project was made "
+                f"from {source}, which was not a git repository, so there is no version to "
+                "merge from",
+                hint="updates need a template in git with a tag per release; "
+                "`copier recopy` re-renders without a merge",
+            )
+        yield _Source(source, str(old), vcs_ref, builtin=False)
         return
-    history = history if history is not None else builtin_history()
-    old = str(answers.get("_commit", ""))
-    known = [entry.version for entry in history]
-    if old not in known:
-        raise BadInputError(
-            f"the project was made with template version {old or '(none)'}, which this asgigen "
-            "does not carry",
-            hint=f"known versions: {', '.join(known)}; "
-            "install the asgigen that made it, or a newer one",
-        )
     with tempfile.TemporaryDirectory(prefix="asgigen-template-history-") as tmp:
-        repo = build_history_repo(history, Path(tmp) / "template")
-        yield str(repo), old, known[-1]
+        repo = _history_repo(history, Path(tmp) / "template")
+        versions = sorted(
+            _git("tag", "--list", cwd=repo).stdout.split(), key=template_history.version_key
+        )
+        for version, what in ((str(old or ""), "was made with"), (vcs_ref, "asked for")):
+            if version is not None and version not in versions:
+                raise BadInputError(
+                    f"the project {what} template version {version or '(none)'}, which this "
+                    "asgigen does not carry",
+                    hint=f"known versions: {', '.join(versions)}; "
+                    "install the asgigen that made it, or a newer one",
+                )
+        yield _Source(str(repo), str(old), vcs_ref or versions[-1], True, versions)
 
 
 def update_project(
     path: Path,
     *,
     data: Mapping[str, Any] | None = None,
-    defaults: bool = True,
-    pretend: bool = False,
+    vcs_ref: str | None = None,
+    ask: bool = False,
+    skip_answered: bool = False,
+    conflict: Conflict = "inline",
     history: list[TemplateVersion] | None = None,
 ) -> UpdateResult:
-    """Re-apply the template to the project at `path`; raise UpdateConflictError on conflicts."""
-    from copier._main import Worker  # run_update() has no way to name the old template
-    from copier._template import Template
-    from copier.errors import CopierError
+    """Re-apply the template to the project at `path`; the result names any conflicts."""
+    from copier.errors import CopierError, UserMessageError
 
-    project = path.expanduser().absolute()
-    if not project.is_dir():
-        raise BadInputError(f"{project} is not a directory")
+    from asgigen import copier_adapter, generate, template
+
+    project = _project(path)
     answers = _read_answers(project)
     _require_clean_git(project)
-    with _template_source(answers, history) as (source, old_ref, new_ref):
-        worker = Worker(
-            src_path=source,
-            dst_path=project,
-            vcs_ref=new_ref,
-            data=dict(data or {}),
-            defaults=defaults,
+    with _template_source(answers, vcs_ref, history) as source:
+        with template.load(source.url, source.new) as new:
+            typed = generate.validate_answers(new.questions, data or {}, builtin=source.builtin)
+            try:
+                copier_adapter.run_update(
+                    project,
+                    new.loaded,
+                    data=typed,
+                    ask=ask,
+                    skip_answered=skip_answered,
+                    conflict=conflict,
+                    old=(source.url, source.old) if source.builtin else None,
+                )
+            except ValueError as err:  # a copier validator or a cast rejected an answer
+                raise BadInputError(_last_line(str(err))) from None
+            except UserMessageError as err:
+                raise BadInputError(f"cannot update: {_last_line(str(err))}") from None
+            except CopierError as err:
+                raise TemplateError(f"update failed: {_last_line(str(err))}") from None
+        if source.builtin:
+            record_builtin_source(project / ANSWERS_FILE, new.loaded.commit)
+        new_version = _read_answers(project).get("_commit")
+        changed, deleted = _status(project)
+        conflicts = _conflicts(project, changed, conflict)
+        if deleted:
+            conflicts |= _keep_dropped_edits(project, deleted, changed, source, answers)
+            changed, _ = _status(project)
+    changes = (
+        template_history.changes_between(source.old, str(new_version))
+        if source.builtin and new_version
+        else {}
+    )
+    return UpdateResult(project, source.old, new_version, changed, conflicts, changes)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
+def _status(project: Path) -> tuple[list[str], list[str]]:
+    """(changed, deleted) paths relative to the project; git reports them from the repo root."""
+    top = Path(_git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()).resolve()
+    status = _git("status", "--porcelain", "-z", "--untracked-files=all", "--", ".", cwd=project)
+    changed: list[str] = []
+    deleted: list[str] = []
+    entries = iter(status.stdout.split("\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        code, name = entry[:2], entry[3:]
+        if "R" in code or "C" in code:
+            next(entries, None)  # the rename's source path follows
+        relative = (top / name).relative_to(project.resolve()).as_posix()
+        changed.append(relative)
+        if "D" in code:
+            deleted.append(relative)
+    return sorted(changed), sorted(deleted)
+
+
+def _conflicts(project: Path, changed: list[str], mode: Conflict) -> dict[str, str]:
+    unmerged = _git("ls-files", "--unmerged", "-z", "--", ".", cwd=project).stdout
+    found = {
+        entry.split("\t", 1)[1]: "changed by you and by the template: resolve the markers"
+        for entry in unmerged.split("\0")
+        if "\t" in entry
+    }
+    for name in changed:
+        file = project / name
+        if name.endswith(".rej") and mode == "rej":
+            found[name.removesuffix(".rej")] = f"hunks the merge rejected are in {name}"
+        elif name not in found and file.is_file() and _has_markers(file):
+            found[name] = "changed by you and by the template: resolve the markers"
+    return found
+
+
+def _keep_dropped_edits(
+    project: Path,
+    deleted: list[str],
+    changed: list[str],
+    source: _Source,
+    answers: Mapping[str, Any],
+) -> dict[str, str]:
+    """Files the update deleted although the owner changed or added them: never lose those.
+
+    copier deletes what the old version rendered and the new one doesn't (a renamed package,
+    a removed file) including the owner's edits there. Each such edit is merged into the file
+    that took its place (same name, most similar content), or the owner's file is kept.
+    """
+    from copier import run_copy
+
+    with tempfile.TemporaryDirectory(prefix="asgigen-old-render-") as tmp:
+        old_render = Path(tmp) / "old"
+        last = {key: value for key, value in answers.items() if not key.startswith("_")}
+        run_copy(
+            source.url,
+            old_render,
+            data=last,
+            vcs_ref=source.old,
+            defaults=True,
             overwrite=True,
-            pretend=pretend,
             quiet=True,
             unsafe=True,
-            conflict="inline",
         )
-        try:
-            with worker:
-                if old_ref is not None:
-                    # The answers name the template, not a path: show copier where it lives now.
-                    worker.subproject.__dict__["template"] = Template(url=source, ref=old_ref)
-                worker.run_update()
-        except ValueError as err:
-            raise BadInputError(str(err).strip().splitlines()[-1]) from None
-        except CopierError as err:
-            raise TemplateError(f"update failed: {err}") from None
-    if old_ref is not None and not pretend:
-        record_builtin_source(project / ANSWERS_FILE, new_ref)
-    changed = [] if pretend else _changed_files(project)
-    result = UpdateResult(project, old_ref or answers.get("_commit"), new_ref, changed, pretend)
-    conflicted = [
-        name for name in changed if (project / name).is_file() and _has_markers(project / name)
-    ]
-    if conflicted:
-        raise UpdateConflictError(
-            f"update left conflicts in {len(conflicted)} file(s): {', '.join(conflicted)}",
-            hint="resolve the <<<<<<< markers, then git add and commit",
-        )
-    return result
+        added = [name for name in changed if name not in deleted and _is_new(project, name)]
+        kept: dict[str, str] = {}
+        for name in deleted:
+            yours = subprocess.run(
+                ["git", "show", f"HEAD:./{name}"], cwd=project, capture_output=True, check=True
+            ).stdout
+            base = old_render / name
+            if base.is_file() and base.read_bytes() == yours:
+                continue  # unchanged by the owner: the template may drop it
+            target = _successor(name, base, added, project)
+            if target is None:
+                _git("checkout", "HEAD", "--", name, cwd=project)
+                kept[name] = (
+                    f"yours, kept: template {source.new or 'newest'} no longer has this file; "
+                    "move or delete it"
+                )
+                continue
+            kept[target] = _merge_into(project, target, name, base, yours)
+    return kept
+
+
+def _is_new(project: Path, name: str) -> bool:
+    return _git("cat-file", "-e", f"HEAD:./{name}", cwd=project).returncode != 0
+
+
+def _successor(name: str, base: Path, added: list[str], project: Path) -> str | None:
+    """The new file most like the dropped one: same file name, similar template content."""
+    if not base.is_file():
+        return None
+    old_text = base.read_text(encoding="utf-8", errors="replace")
+    scored = [
+        (difflib.SequenceMatcher(None, old_text, (project / new).read_text(errors="replace"))
+         .ratio(), new)
+        for new in added
+        if Path(new).name == Path(name).name and (project / new).is_file()
+    ]  # fmt: skip
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] >= 0.5 else None
+
+
+def _merge_into(project: Path, target: str, name: str, base: Path, yours: bytes) -> str:
+    """Merge the owner's edit of `name` into its successor `target`; say what happened."""
+    with tempfile.TemporaryDirectory(prefix="asgigen-merge-") as tmp:
+        ours = Path(tmp) / "yours"
+        ours.write_bytes(yours)
+        merged = subprocess.run(
+            ["git", "merge-file", "-p", "-L", "before updating", "-L", "last update",
+             "-L", "after updating", str(ours), str(base), str(project / target)],
+            capture_output=True, check=False,
+        )  # fmt: skip
+    if merged.returncode < 0 or merged.returncode > 127:
+        raise TemplateError(f"could not merge your edit of {name} into {target}")
+    (project / target).write_bytes(merged.stdout)
+    how = "with conflicts: resolve the markers" if merged.returncode else "cleanly: review it"
+    return f"your edit of {name} (which the template moved here) was merged in {how}"
+
+
+def _has_markers(path: Path) -> bool:
+    try:
+        return bool(_CONFLICT_MARKER.search(path.read_bytes()))
+    except OSError:
+        return False
 
 
 def preview_update(
     path: Path,
     *,
     data: Mapping[str, Any] | None = None,
+    vcs_ref: str | None = None,
+    conflict: Conflict = "inline",
     history: list[TemplateVersion] | None = None,
 ) -> UpdateResult:
     """What `update` would change, found by updating a throwaway clone of the project."""
-    project = path.expanduser().absolute()
-    if not project.is_dir():
-        raise BadInputError(f"{project} is not a directory")
+    project = _project(path)
     _read_answers(project)
     _require_clean_git(project)
     top = _git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()
@@ -274,19 +415,31 @@ def preview_update(
         cloned = _git("clone", "--quiet", "--no-hardlinks", top, str(clone), cwd=project)
         if cloned.returncode != 0:
             raise TemplateError(f"could not copy the project to preview: {cloned.stderr.strip()}")
-        try:
-            result = update_project(clone / inner, data=data, history=history)
-        except UpdateConflictError as err:
-            raise UpdateConflictError(
-                err.message.replace("update left", "update would leave"), hint=None
-            ) from None
+        result = update_project(
+            clone / inner, data=data, vcs_ref=vcs_ref, conflict=conflict, history=history
+        )
     result.path = project
     result.pretend = True
     return result
 
 
-def _has_markers(path: Path) -> bool:
-    try:
-        return bool(_CONFLICT_MARKER.search(path.read_text(encoding="utf-8")))
-    except (UnicodeDecodeError, OSError):
-        return False
+def check_update(path: Path, *, history: list[TemplateVersion] | None = None) -> UpdateCheck:
+    """Is the project on its template's newest version? (what `copier check-update` tells)."""
+    from asgigen import template
+
+    project = _project(path)
+    answers = _read_answers(project)
+    current = answers.get("_commit")
+    current = None if current is None else str(current)
+    with _template_source(answers, None, history) as source:
+        if source.builtin:
+            latest: str | None = source.versions[-1]
+        else:
+            with template.load(source.url) as newest:
+                latest = newest.loaded.commit
+    changes = (
+        template_history.changes_between(current or "0", latest)
+        if source.builtin and latest
+        else {}
+    )
+    return UpdateCheck(project, current, latest, changes)
