@@ -306,6 +306,18 @@ def styles() -> None:
         print(f"{style.name:<{width}}  {style.summary}")
 
 
+@app.command()
+def cache(
+    clean: Annotated[
+        bool, typer.Option("--clean", help="Remove every cached check environment.")
+    ] = False,
+) -> None:
+    """Where the check environments are cached (ASGIGEN_CACHE_DIR), and how much they hold."""
+    from asgigen.environments import cache_summary, clean_cache
+
+    print(clean_cache() if clean else cache_summary())
+
+
 def _fail(err: AsgigenError) -> NoReturn:
     console = Console()
     if err.details:
