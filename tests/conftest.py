@@ -76,15 +76,21 @@ def mini_template(tmp_path: Path) -> Path:
     template = tmp_path / "template"
     template.mkdir()
     shutil.copy(ROOT / "templates" / "copier.yml", template / "copier.yml")
+    # The questionnaire's validators and the escaping macros the tiny trees use.
+    (template / "_partials").mkdir()
+    for partial in ("naming.jinja", "escape.jinja"):
+        shutil.copy(ROOT / "templates" / "_partials" / partial, template / "_partials" / partial)
     for style in ("raw", "routed", "fastapi"):
         tree = template / style
         (tree / "src" / "{{ package_name }}").mkdir(parents=True)
         (tree / "src" / "{{ package_name }}" / "app.py.jinja").write_text(
-            "DESCRIPTION = {{ description | python_string }}\n"
+            '{% from "_partials/escape.jinja" import python_string -%}\n'
+            "DESCRIPTION = {{ python_string(description) }}\n"
         )
         (tree / "pyproject.toml.jinja").write_text(
+            '{% from "_partials/escape.jinja" import toml_string -%}\n'
             '[project]\nname = "{{ project_name }}"\n'
-            "description = {{ description | toml_string }}\n"
+            "description = {{ toml_string(description) }}\n"
         )
         (tree / "{{ _copier_conf.answers_file }}.jinja").write_text(
             "{{ _copier_answers|to_nice_yaml -}}\n"
