@@ -100,6 +100,8 @@ def _url(source: str) -> str:
     path = Path(source).expanduser()
     if path.exists():
         return str(path.resolve())
+    if source.startswith("file://"):
+        return "git+" + source  # how copier recognises a git repository behind file://
     if _GIT_URL.match(source):
         return source
     raise BadInputError(
