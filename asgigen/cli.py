@@ -46,7 +46,7 @@ Trust = Annotated[
 app = typer.Typer(
     name="asgigen",
     help="Generate ASGI projects (raw, routed, fastapi) and prove each one works.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -62,6 +62,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -73,6 +74,9 @@ def _root(
     """Generate ASGI projects (raw, routed, fastapi) and prove each one works."""
     if debug:
         os.environ["ASGIGEN_DEBUG"] = "1"
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())  # `asgigen` alone: the help, as `asgigen --help`
+        raise typer.Exit()
 
 
 @app.command()
@@ -336,7 +340,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="asgigen")
     except AsgigenError as err:
         if os.environ.get("ASGIGEN_DEBUG"):
             traceback.print_exc()
@@ -344,16 +348,41 @@ def main() -> None:
     except KeyboardInterrupt:
         Console().error("interrupted")
         sys.exit(EXIT_INTERRUPTED)
-    except Exception as err:  # a bug: one line, and the traceback in a file
-        if os.environ.get("ASGIGEN_DEBUG"):
-            raise
-        import tempfile
+    except Exception as err:
+        if _is_usage_error(err):
+            _usage_error(err)
+        _crash(err)
+    # standalone_mode=False hands back typer.Exit's code instead of exiting.
+    sys.exit(code if isinstance(code, int) else 0)
 
-        fd, log = tempfile.mkstemp(prefix="asgigen-crash-", suffix=".log")
-        with os.fdopen(fd, "w") as handle:
-            traceback.print_exc(file=handle)
-        Console().error(
-            f"internal error: {type(err).__name__}: {err}",
-            hint=f"traceback written to {log}; rerun with --debug to see it here",
-        )
-        sys.exit(70)
+
+def _is_usage_error(err: Exception) -> bool:
+    """The command line's own errors (unknown option, missing argument, bad value)."""
+    return hasattr(err, "format_message") and hasattr(err, "exit_code")
+
+
+def _usage_error(err: Exception) -> NoReturn:
+    """Typer's usage error as asgigen's one line, not a multi-line box."""
+    context = getattr(err, "ctx", None)
+    command = context.command_path if context is not None else "asgigen"
+    message = err.format_message()  # type: ignore[attr-defined]
+    Console().error(
+        " ".join(str(message).split()) or "invalid command line", hint=f"see '{command} --help'"
+    )
+    sys.exit(int(getattr(err, "exit_code", 2)) or 2)
+
+
+def _crash(err: Exception) -> NoReturn:
+    """A bug: one line, and the traceback in a file."""
+    if os.environ.get("ASGIGEN_DEBUG"):
+        raise err
+    import tempfile
+
+    fd, log = tempfile.mkstemp(prefix="asgigen-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as handle:
+        traceback.print_exception(err, file=handle)
+    Console().error(
+        f"internal error: {type(err).__name__}: {err}",
+        hint=f"traceback written to {log}; rerun with --debug to see it here",
+    )
+    sys.exit(70)

@@ -370,8 +370,14 @@ def record_builtin_source(answers_file: Path, version: str | None = None) -> Non
 
 @contextlib.contextmanager
 def _staging_dir(parent: Path, name: str) -> Iterator[Path]:
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.asgigen-", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.asgigen-", dir=parent))
+    except OSError as err:
+        raise BadInputError(
+            f"cannot create a directory in {parent}: {err.strerror or err}",
+            hint="choose a path in a directory you can write to",
+        ) from None
     try:
         yield staging
     finally:
