@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from asgigen import generate
 texts = st.text(
     st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=60
 )
+RUFF = Path(sys.executable).parent / "ruff"
 TRICKY = "He said \"hi\" \\ {{ x }} {% if %} 🚀 中文 'q'\nnew line\t<b>*x*</b> #1"
 
 
@@ -47,6 +50,15 @@ def assert_valid(project: Path, description: str, author: str) -> None:
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert answers["description"] == description
     assert answers["author"] == author
+    # However long the text, `ruff format` leaves the project as it is (its own settings).
+    formatted = subprocess.run(
+        [str(RUFF), "format", "--check", "--diff", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
     readme = (project / "README.md").read_text(encoding="utf-8")
     # The description never breaks out of its line: no injected headings or blocks.
     for line in description.splitlines()[1:]:
