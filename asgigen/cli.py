@@ -291,10 +291,14 @@ def validate(
 @app.command()
 def explain(
     target: Annotated[
-        str | None, typer.Argument(help="A style (raw, routed, fastapi) or a project path.")
+        str | None,
+        typer.Argument(
+            help="A project's directory (default: the project you are in) or a style of the "
+            "built-in template (see `asgigen styles`)."
+        ),
     ] = None,
 ) -> None:
-    """Explain how one request travels through a style or a generated project."""
+    """Explain how one request travels through a project: its server command, app and code."""
     from asgigen.explain import explain as walkthrough
 
     print(walkthrough(target))
@@ -302,12 +306,13 @@ def explain(
 
 @app.command()
 def styles() -> None:
-    """List the project styles."""
-    from asgigen.styles import STYLES
+    """List the styles of the built-in template (the choices of its `style` question)."""
+    from asgigen.styles import builtin_styles
 
-    width = max(len(name) for name in STYLES)
-    for style in STYLES.values():
-        print(f"{style.name:<{width}}  {style.summary}")
+    found = builtin_styles()
+    width = max(len(name) for name in found)
+    for name, summary in found.items():
+        print(f"{name:<{width}}  {summary}".rstrip())
 
 
 @app.command()

@@ -1,44 +1,26 @@
-"""The registry of project styles: the one place that knows what each style is."""
+"""The styles the built-in template offers: the choices of its `style` question, read from its
+copier.yml, so that adding a style is a template change only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
-from asgigen.errors import BadInputError
-
-
-@dataclass(frozen=True)
-class Style:
-    name: str
-    summary: str
-    # Demo paths every live boot requests, beyond `/` and `/health`.
-    extra_paths: tuple[str, ...] = ()
+from asgigen.errors import TemplateError
 
 
-STYLES: dict[str, Style] = {
-    style.name: style
-    for style in (
-        Style("raw", "a bare ASGI application class: http, websocket and lifespan by hand"),
-        Style(
-            "routed",
-            "raw ASGI plus a small dependency-free router, mounts and middleware",
-            extra_paths=("/items/42",),
-        ),
-        Style(
-            "fastapi",
-            "a FastAPI service: app factory, routers, settings, real Uvicorn config",
-            extra_paths=("/items/42",),
-        ),
-    )
-}
+def builtin_styles() -> dict[str, str]:
+    """Each style of the built-in template, with its one-line summary (from the choice label)."""
+    from asgigen.generate import load_yaml
+    from asgigen.template import builtin_template
 
-
-def get_style(name: str) -> Style:
-    """The style called `name`, or a BadInputError listing the known ones."""
-    try:
-        return STYLES[name]
-    except KeyError:
-        known = ", ".join(STYLES)
-        raise BadInputError(
-            f"unknown style {name!r}", hint=f"choose one of: {known} (see `asgigen styles`)"
-        ) from None
+    config = load_yaml((builtin_template() / "copier.yml").read_text(encoding="utf-8"))
+    question: Any = config.get("style") if isinstance(config, dict) else None
+    choices = question.get("choices") if isinstance(question, dict) else None
+    if not choices:
+        raise TemplateError("the built-in template's copier.yml asks no style question")
+    if isinstance(choices, list):
+        return {str(value): "" for value in choices}
+    # A choice is "label": value; the labels read "raw: a bare ASGI application class...".
+    return {
+        str(value): str(label).removeprefix(f"{value}:").strip() for label, value in choices.items()
+    }
