@@ -1,0 +1,147 @@
+"""The environments projects are checked in: what they hold, where they live, how they go."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from asgigen import environments
+
+pytestmark = pytest.mark.e2e
+
+
+def asgigen(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {**os.environ, "CI": "true", "NO_COLOR": "1", **(env or {})}
+    base.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "asgigen", *args],
+        cwd=cwd,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def raw_projects(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("envs")
+    for name in ("one", "two"):
+        made = asgigen("new", name, "--style", "raw", "--no-check", "--no-git", cwd=root)
+        assert made.returncode == 0, made.stderr
+    return root
+
+
+def test_projects_with_the_same_requirements_share_one_environment(raw_projects: Path) -> None:
+    reports = []
+    for name in ("one", "two"):
+        result = asgigen("check", name, "--json", cwd=raw_projects)
+        assert result.returncode == 0, result.stderr
+        reports.append(json.loads(result.stdout))
+    first, second = (Path(report["python"]) for report in reports)
+    assert first == second
+    assert first.is_relative_to(environments.cache_root())
+    # The environment holds what the checks need, not asgigen's own interpreter.
+    assert first != Path(sys.executable)
+
+
+def test_loopback_checks_never_go_through_a_proxy(raw_projects: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    warm = asgigen("check", "one", "--server", "hypercorn", cwd=raw_projects)  # now cached
+    assert warm.returncode == 0, warm.stderr
+    proxies = dict.fromkeys(("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"), dead)
+    result = asgigen("check", "one", "--server", "hypercorn", cwd=raw_projects, env=proxies)
+    assert result.returncode == 0, result.stderr
+    assert "ws /ws echo" in result.stderr
+
+
+def test_pytest_plugins_load_as_under_pytest(tmp_path: Path) -> None:
+    made = asgigen(
+        "new", "anyio-user", "--style", "fastapi", "--no-check", "--no-git", cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    project = tmp_path / "anyio-user"
+    (project / "tests" / "test_anyio_marker.py").write_text(
+        "import anyio\nimport pytest\n\n\n"
+        "@pytest.mark.anyio\n"
+        "async def test_sleeps() -> None:\n"
+        "    await anyio.sleep(0)\n"
+    )
+    result = asgigen("check", "anyio-user", "--json", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    tests = next(step for step in report["steps"] if step["name"] == "tests")
+    assert tests["status"] == "passed", result.stderr
+    assert "1 skipped" not in tests["summary"]
+
+
+def test_a_python_the_machine_lacks_fails_fast_with_one_line(tmp_path: Path) -> None:
+    made = asgigen("new", "future", "--style", "raw", "--no-check", "--no-git", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    pyproject = tmp_path / "future" / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('requires-python = ">=3.11"', 'requires-python = ">=3.99"')
+    )
+    result = asgigen("check", "future", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the project needs Python >=3.99, and no such interpreter is installed" in result.stderr
+    assert "python install '>=3.99'" in result.stderr.strip().splitlines()[-1]
+
+
+def test_isolated_uses_a_fresh_environment_and_removes_it(raw_projects: Path) -> None:
+    result = asgigen("check", "one", "--isolated", "--json", cwd=raw_projects)
+    assert result.returncode == 0, result.stderr
+    python = Path(json.loads(result.stdout)["python"])
+    assert not python.is_relative_to(environments.cache_root())
+    assert "asgigen-isolated-" in str(python)
+    assert not python.exists()  # removed after the check
+
+
+def test_least_recently_used_environments_go_first(tmp_path: Path) -> None:
+    root = tmp_path / "envs"
+    for age, name in enumerate(["newest", "middle", "oldest", "in-use"]):
+        venv = root / name
+        venv.mkdir(parents=True)
+        marker = venv / ".asgigen-ready"
+        marker.touch()
+        stamp = 1_000_000 - age * 100
+        os.utime(marker, (stamp, stamp))
+    with open(root / "in-use.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another check is using it right now
+        removed = environments.evict(root, keep=2)
+    assert sorted(path.name for path in removed) == ["oldest"]
+    assert sorted(path.name for path in root.iterdir() if path.is_dir()) == [
+        "in-use",
+        "middle",
+        "newest",
+    ]
+
+
+def test_the_cache_is_where_asgigen_cache_says_and_cleans(
+    tmp_path: Path, raw_projects: Path
+) -> None:
+    cache = tmp_path / "cache"
+    env = {"ASGIGEN_CACHE_DIR": str(cache)}
+    shown = asgigen("cache", cwd=tmp_path, env=env)
+    assert shown.stdout.splitlines()[0] == str(cache)
+    assert "0 environment(s)" in shown.stdout
+    checked = asgigen("check", "one", cwd=raw_projects, env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert "env        built" in checked.stderr  # cold: built, and said so
+    assert "1 environment(s)" in asgigen("cache", cwd=tmp_path, env=env).stdout
+    again = asgigen("check", "one", cwd=raw_projects, env=env)
+    assert "env        built" not in again.stderr  # warm: reused
+    cleaned = asgigen("cache", "--clean", cwd=tmp_path, env=env)
+    assert cleaned.returncode == 0
+    assert not cache.exists()
