@@ -1,0 +1,129 @@
+"""Projects made with any shipped version of the built-in template update to the current one.
+
+For every released version older than the live template, and every style: render the project
+as that version did, commit, make an owner's edits (a changed line, a new module, a new test),
+run `asgigen update`, then check that the template's changes arrived, the edits stayed, any
+conflict is reported (exit 1, named), and `asgigen check` passes on the result.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from asgigen import generate
+from asgigen import template_history as history
+from tests.conftest import CliResult
+from tests.test_update import commit_all
+
+STYLES = ["raw", "routed", "fastapi"]
+OLD_VERSIONS = [v for v in history.released_versions() if v != history.template_version()]
+DESCRIPTION = 'description = "An ASGI service"'
+MINE = 'description = "The shop we run"'
+EXTRA = "def double(value: int) -> int:\n    return 2 * value\n"
+EXTRA_TEST = (
+    "from shop.extra import double\n\n\ndef test_double() -> None:\n    assert double(21) == 42\n"
+)
+
+
+def render_version(repo: Path, version: str, target: Path, style: str) -> Path:
+    """The project `asgigen new --style STYLE` made when `version` was the live template."""
+    from copier import run_copy
+
+    run_copy(
+        str(repo),
+        target,
+        data={"project_name": target.name, "style": style},
+        vcs_ref=version,
+        defaults=True,
+        quiet=True,
+        unsafe=True,
+    )
+    generate.record_builtin_source(target / generate.ANSWERS_FILE, version)
+    return target
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+
+
+@pytest.fixture(scope="module")
+def live_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live template as it is now: a frozen copy, in case templates/ is being edited."""
+    from asgigen.template import builtin_template
+
+    frozen = tmp_path_factory.mktemp("live") / "template"
+    shutil.copytree(builtin_template(), frozen, ignore=shutil.ignore_patterns("__pycache__"))
+    return frozen
+
+
+@pytest.fixture(scope="module")
+def history_repo(tmp_path_factory: pytest.TempPathFactory, live_template: Path) -> Path:
+    repo = tmp_path_factory.mktemp("history") / "repo"
+    return history.build_repo(repo, live_template, history.template_version())
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not OLD_VERSIONS, reason="only the live version is released")
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("version", OLD_VERSIONS)
+def test_project_from_a_shipped_version_updates_to_the_current_one(
+    run_cli: Callable[..., CliResult],
+    history_repo: Path,
+    live_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    version: str,
+    style: str,
+) -> None:
+    monkeypatch.setattr("asgigen.template.builtin_template", lambda: live_template)
+    newest = history.template_version()
+    project = render_version(history_repo, version, tmp_path / "old" / "shop", style)
+    commit_all(project, f"made with template {version}")
+    pyproject = project / "pyproject.toml"
+    assert DESCRIPTION in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(DESCRIPTION, MINE))
+    (project / "src/shop/extra.py").write_text(EXTRA)
+    (project / "tests/test_extra.py").write_text(EXTRA_TEST)
+    commit_all(project, "the owner's edits")
+
+    result = run_cli("update", str(project))
+
+    assert f"shop: template {version} → {newest}" in result.stdout, result.stderr
+    assert "what changed in the template:" in result.stdout
+    assert f"\n  {newest}\n" in result.stdout
+    fresh = files(render_version(history_repo, newest, tmp_path / "new" / "shop", style))
+    updated = files(project)
+    conflicted = {name for name, text in updated.items() if b"\n<<<<<<< " in b"\n" + text}
+    if result.exit_code == 1:  # conflicts are named, and only they hold markers
+        named = result.stderr.splitlines()[0].split(": ", 2)[-1].split(", ")
+        assert result.stderr.startswith("error: update left conflicts in"), result.stderr
+        assert conflicted == set(named)
+    else:
+        assert result.exit_code == 0, result.stdout + result.stderr
+        assert conflicted == set()
+    # The template's changes arrived: every template file is as the current version renders it.
+    for name, text in fresh.items():
+        if name in conflicted or name == generate.ANSWERS_FILE:
+            continue
+        if name == "pyproject.toml":
+            text = text.replace(DESCRIPTION.encode(), MINE.encode())
+        assert updated.get(name) == text, f"{name} differs from template {newest}"
+    # The owner's edits stayed.
+    assert MINE in pyproject.read_text()
+    assert (project / "src/shop/extra.py").read_text() == EXTRA
+    assert (project / "tests/test_extra.py").read_text() == EXTRA_TEST
+    assert f"_commit: '{newest}'" in (project / generate.ANSWERS_FILE).read_text()
+    if conflicted:
+        pytest.fail(f"template {version} → {newest} conflicts with plain owner edits: {conflicted}")
+    subprocess.run(["git", "add", "--all"], cwd=project, check=True)
+    checked = run_cli("check", str(project))
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
