@@ -116,9 +116,7 @@ def environment(
 ) -> Iterator[environments.Environment]:
     servers = [spec.requirement for spec in specs]
     if isolated:
-        with environments.isolated_environment(
-            project.path, tools=tools, servers=servers
-        ) as env:
+        with environments.isolated_environment(project.path, tools=tools, servers=servers) as env:
             yield env
     else:
         yield environments.cached_environment(project.path, tools=tools, servers=servers)
@@ -130,9 +128,7 @@ def run_tests(python: str, project: Project) -> StepResult:
     env = project_env(
         {
             "PYTHONPATH": os.pathsep.join(paths),
-            "HYPOTHESIS_STORAGE_DIRECTORY": str(
-                Path(tempfile.gettempdir()) / "asgigen-hypothesis"
-            ),
+            "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(tempfile.gettempdir()) / "asgigen-hypothesis"),
         }
     )
     command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]

@@ -161,7 +161,7 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
     if app is not None and not _APP_REF.match(app):
         raise BadInputError(
             f"{where}: app = {app!r} is not 'module:attribute'",
-            hint="for example app = \"mypkg.app:app\"",
+            hint='for example app = "mypkg.app:app"',
         )
     run = table.get("run", [])
     if isinstance(run, str):
@@ -184,7 +184,7 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
         )
     env = table.get("env", {})
     if not isinstance(env, dict):
-        raise BadInputError(f"{where}: env must be a table of NAME = \"value\"")
+        raise BadInputError(f'{where}: env must be a table of NAME = "value"')
     return Contract(
         project,
         source,
@@ -273,7 +273,7 @@ def _tables(table: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]
 def _pairs(table: dict[str, Any], key: str, where: str) -> tuple[tuple[str, str], ...]:
     value = table.get(key, {})
     if not isinstance(value, dict):
-        raise BadInputError(f"{where}: {key} must be a table of name = \"value\"")
+        raise BadInputError(f'{where}: {key} must be a table of name = "value"')
     return tuple((str(name).lower(), str(text)) for name, text in value.items())
 
 

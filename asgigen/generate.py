@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,11 @@ def load_data_file(path: Path) -> dict[str, Any]:
 
 
 def validate_answers(
-    questions: Mapping[str, Question], answers: Mapping[str, Any], *, builtin: bool = False
+    questions: Mapping[str, Question],
+    answers: Mapping[str, Any],
+    *,
+    builtin: bool = False,
+    style: str | None = None,
 ) -> dict[str, Any]:
     """Check answers against the template's questions; return them typed.
 
@@ -112,9 +116,7 @@ def validate_answers(
     for key, value in answers.items():
         if key not in questions:
             known = ", ".join(sorted(questions))
-            raise BadInputError(
-                f"unknown question {key!r}", hint=f"this template asks: {known}"
-            )
+            raise BadInputError(f"unknown question {key!r}", hint=f"this template asks: {known}")
         question = questions[key]
         converted = _convert(question, value)
         if question.choices and converted not in question.choices:
@@ -125,9 +127,9 @@ def validate_answers(
         typed[key] = converted
     if not builtin:
         return typed
-    checks = {
+    checks: dict[str, Callable[[Any], str]] = {
         "project_name": naming.project_name_error,
-        "package_name": naming.package_name_error,
+        "package_name": lambda name: naming.package_name_error(name, style=style),
         "port": naming.port_error,
     }
     for key, check in checks.items():
@@ -239,7 +241,8 @@ def collect_answers(request: GenerateRequest, template: Template) -> dict[str, A
         else:
             derived = False
         try:
-            return validate_answers(template.questions, answers, builtin=True)
+            style = answers.get("style", template.loaded.questions["style"].get("default"))
+            return validate_answers(template.questions, answers, builtin=True, style=style)
         except BadInputError as err:
             if derived and err.message.startswith("package name"):
                 raise BadInputError(

@@ -7,8 +7,8 @@ import re
 import sys
 
 # PEP 508 distribution names, restricted to what also reads well as a directory name.
-_PROJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
-_PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_PROJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*\Z")
+_PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\Z")
 
 # Names the generated layout itself uses for directories next to the package.
 LAYOUT_NAMES = frozenset({"src", "test", "tests", "docs"})
@@ -45,6 +45,13 @@ RESERVED_PACKAGES = frozenset(
 )
 
 
+# Of those, the ones only a fastapi-style project depends on: a raw or routed project may take
+# these names (asgigen new fastapi --style raw is fine).
+FASTAPI_ONLY_PACKAGES = frozenset(
+    {"fastapi", "httpcore", "httpx", "pydantic", "pydantic_settings", "starlette"}
+)
+
+
 def derive_package_name(project_name: str) -> str:
     """The default import name of a project: lowercase, `-` and `.` become `_`."""
     return re.sub(r"[-.]+", "_", project_name.strip().lower())
@@ -66,7 +73,7 @@ def project_name_error(name: str) -> str:
     return ""
 
 
-def package_name_error(name: str, *, what: str = "package name") -> str:
+def package_name_error(name: str, *, what: str = "package name", style: str | None = None) -> str:
     """Why `name` can't be an import package name, or "" when it can."""
     shown = name
     if not name:
@@ -84,7 +91,9 @@ def package_name_error(name: str, *, what: str = "package name") -> str:
         return f"{what} {shown!r} would shadow the standard library module {name!r}"
     if name in LAYOUT_NAMES:
         return f"{what} {shown!r} is reserved for the project layout"
-    if name in RESERVED_PACKAGES:
+    if name in RESERVED_PACKAGES and (
+        style in (None, "fastapi") or name not in FASTAPI_ONLY_PACKAGES
+    ):
         return f"{what} {shown!r} would shadow the package {name!r} the project depends on"
     return ""
 
