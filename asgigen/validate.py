@@ -184,6 +184,14 @@ def plan(
             f"--style is for templates that ask 'style'; {template.source} does not",
             hint="choose variants with --variant",
         )
+    style_choices = template.questions["style"].choices if styles else ()
+    for style in styles:
+        if style_choices and style not in style_choices:
+            # Else a typo selects no case, and validating nothing would pass.
+            raise BadInputError(
+                f"unknown style {style!r}",
+                hint=f"choose from: {', '.join(str(c) for c in style_choices)}",
+            )
     default_style = template.loaded.questions.get("style", {}).get("default")
     chosen = [
         variant

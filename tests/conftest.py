@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,58 @@ class CliResult:
     exit_code: int
     stdout: str
     stderr: str
+
+
+@pytest.fixture(scope="session", autouse=True)
+def asgigen_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """ASGIGEN_CACHE_DIR for the whole session: one directory every xdist worker shares.
+
+    Check environments are keyed on their contents and built under a lock, so the workers
+    reuse each other's; nothing lands in the user's ~/.cache. A test that needs a cold
+    cache sets its own directory (monkeypatch.setenv, or the env of its subprocess).
+    """
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's basetemp is <session>/popen-gwN: the parent is shared.
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    cache = root / "asgigen-cache"
+    cache.mkdir(exist_ok=True)
+    old = os.environ.get("ASGIGEN_CACHE_DIR")
+    os.environ["ASGIGEN_CACHE_DIR"] = str(cache)
+    try:
+        yield cache
+    finally:
+        if old is None:
+            os.environ.pop("ASGIGEN_CACHE_DIR", None)
+        else:
+            os.environ["ASGIGEN_CACHE_DIR"] = old
+
+
+def asgigen_env(**extra: str) -> dict[str, str]:
+    """The environment `python -m asgigen` runs in from tests: as a user's shell would have it.
+
+    No PYTHONDONTWRITEBYTECODE (users don't set it: a test that the project stays clean must
+    see what they see), no pytest or xdist variables, no colour, not interactive.
+    """
+    env = {**os.environ, "CI": "true", "NO_COLOR": "1"}
+    for name in ("PYTHONDONTWRITEBYTECODE", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"):
+        env.pop(name, None)
+    env.update(extra)
+    return env
+
+
+def run_asgigen(
+    *args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m asgigen ARGS` in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "asgigen", *args],
+        cwd=cwd,
+        env=env if env is not None else asgigen_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def test_version(run_cli: Callable[..., CliResult]) -> None:
 def test_help_lists_commands(run_cli: Callable[..., CliResult]) -> None:
     result = run_cli("--help")
     assert result.exit_code == 0
-    for command in ("new", "check", "styles"):
+    for command in ("new", "check", "validate", "update", "explain", "styles", "cache"):
         assert f"  {command} " in result.stdout
 
 
@@ -46,8 +46,60 @@ def test_new_help_names_every_option(run_cli: Callable[..., CliResult]) -> None:
         "--dry-run",
         "--quiet",
         "--template",
+        "--vcs-ref",
+        "--trust",
+        "--no-git",
     ):
         assert option in result.stdout
+
+
+def test_check_help_names_every_option(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("check", "--help")
+    assert result.exit_code == 0
+    for option in ("--server", "--isolated", "--json", "--quiet"):
+        assert option in result.stdout
+
+
+def test_validate_help_names_every_option(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("validate", "--help")
+    assert result.exit_code == 0
+    for option in (
+        "--template",
+        "--vcs-ref",
+        "--trust",
+        "--variant",
+        "--style",
+        "--server",
+        "--case",
+        "--list",
+        "--isolated",
+        "--jobs",
+        "--json",
+        "--junit-xml",
+    ):
+        assert option in result.stdout
+
+
+def test_cache_reports_where_asgigen_cache_dir_says(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ASGIGEN_CACHE_DIR", str(cache))
+    # Two environments finished building (marked ready), one never finished: it doesn't count.
+    for name, ready in (("a1", True), ("b2", True), ("c3", False)):
+        venv = cache / "envs" / name
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").write_bytes(b"x" * 500_000)
+        if ready:
+            (venv / ".asgigen-ready").touch()
+    result = run_cli("cache")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{cache}\n2 environment(s), 1.5 MB\n"
+    result = run_cli("cache", "--clean")
+    assert (result.exit_code, result.stdout) == (0, f"removed {cache}\n")
+    assert not cache.exists()
+    result = run_cli("cache")
+    assert result.stdout == f"{cache}\n0 environment(s), 0.0 MB\n"
 
 
 def test_internal_error_is_one_line_with_a_log(

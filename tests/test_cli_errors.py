@@ -23,7 +23,11 @@ def _prepare(root: Path) -> None:
 
 # (argv after `asgigen`, exact error line, hint fragment or None)
 CASES: list[tuple[list[str], str, str | None]] = [
-    (["new", "shop", "--style", "django"], "error: unknown style 'django'", "raw, routed, fastapi"),
+    (
+        ["new", "shop", "--style", "django"],
+        "error: answer 'style' must be one of raw, routed, fastapi; got 'django'",
+        None,
+    ),
     (["new", "1shop"], "error: project name '1shop' starts with a digit", None),
     (
         ["new", "shop!"],
@@ -162,8 +166,13 @@ CASES: list[tuple[list[str], str, str | None]] = [
     (["check", "nowhere"], "error: {root}/nowhere is not a directory", None),
     (
         ["check", "taken"],
-        "error: {root}/taken does not look like a generated project (no src/<package>/app.py)",
+        "error: {root}/taken is not a Python project (it has no pyproject.toml)",
         "pyproject.toml",
+    ),
+    (
+        ["check", "afile"],
+        "error: {root}/afile is not a directory",
+        None,
     ),
     (["check", ".", "--server", "tornado"], "error: unknown server 'tornado'", "granian"),
 ]
@@ -182,6 +191,7 @@ def test_bad_input(
         project = workdir / "proj"
         (project / "src" / "proj").mkdir(parents=True)
         (project / "src" / "proj" / "app.py").write_text("app = None\n")
+        (project / "pyproject.toml").write_text('[project]\nname = "proj"\n')
         argv = ["check", str(project), *argv[2:]]
     before = snapshot(workdir)
     result = run_cli(*argv, cwd=workdir)
@@ -197,6 +207,124 @@ def test_bad_input(
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     assert snapshot(workdir) == before
+
+
+# A contract that cannot be read: (pyproject.toml after [project], exact error, hint or None).
+# `check` says what is wrong and where before it builds or starts anything.
+WHERE = "error: proj: pyproject.toml [tool.asgigen]"
+CONTRACTS: list[tuple[str, str, str | None]] = [
+    (
+        '[tool.asgigen]\napp = "proj"\n',
+        f"{WHERE}: app = 'proj' is not 'module:attribute'",
+        'app = "mypkg.app:app"',
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app:x"\n',
+        f"{WHERE}: app = 'proj.app:app:x' is not 'module:attribute'",
+        "for example",
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app"\nrun = ["python", "-m", "proj"]\n',
+        f"{WHERE}: run needs host-env and port-env, the variables it reads for its address",
+        "free port",
+    ),
+    (
+        '[tool.asgigen]\nrun = "python -m proj"\nhost-env = "PROJ_HOST"\n',
+        f"{WHERE}: run needs host-env and port-env, the variables it reads for its address",
+        "free port",
+    ),
+    (
+        '[tool.asgigen]\nready = "/"\n',
+        f"{WHERE} declares neither app nor run, so there is nothing to boot",
+        'app = "yourpkg.module:app"',
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app"\n\n[[tool.asgigen.http]]\npath = "/"\nstauts = 201\n',
+        f"{WHERE}: http[0]: unknown key 'stauts'",
+        "known keys: body, contains, echo, headers, json, method, path, send, send-headers, status",
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app"\n\n[[tool.asgigen.http]]\npath = "/"\n'
+        '\n[[tool.asgigen.http]]\npath = "/x"\nstatus = 999\n',
+        f"{WHERE}: http[1]: status must be an HTTP status code, got 999",
+        None,
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app"\n\n[[tool.asgigen.http]]\npath = "/"\n'
+        'status = "200"\n',
+        f"{WHERE}: http[0]: status must be an HTTP status code, got '200'",
+        None,
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app"\n\n[[tool.asgigen.http]]\npath = "health"\n',
+        f"{WHERE}: http[0]: path must be a path starting with '/', got 'health'",
+        None,
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app"\n\n[[tool.asgigen.http]]\nmethod = "FETCH"\n'
+        'path = "/"\n',
+        f"{WHERE}: http[0]: method 'FETCH' is not one of ",
+        None,
+    ),
+    (
+        '[tool.asgigen]\napp = "proj.app:app"\nhttp = { path = "/" }\n',
+        f"{WHERE}: http must be an array of tables ([[tool.asgigen.http]])",
+        None,
+    ),
+    (
+        "[tool.asgigen\n",
+        "error: {project}/pyproject.toml cannot be read as TOML: ",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("toml", "message", "hint"), CONTRACTS, ids=[c[1].split(": ", 2)[-1] for c in CONTRACTS]
+)
+def test_a_bad_contract_is_one_line_before_anything_runs(
+    run_cli: Callable[..., CliResult],
+    workdir: Path,
+    toml: str,
+    message: str,
+    hint: str | None,
+) -> None:
+    project = workdir / "proj"
+    (project / "src" / "proj").mkdir(parents=True)
+    (project / "src" / "proj" / "app.py").write_text("app = None\n")
+    (project / "pyproject.toml").write_text('[project]\nname = "proj"\n\n' + toml)
+    before = snapshot(workdir)
+    result = run_cli("check", str(project), cwd=workdir)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2, result.stderr
+    assert lines[0].startswith(message.format(project=project)), lines
+    if message.endswith(": ") or message.endswith(" of "):
+        assert len(lines[0]) > len(message.format(project=project))
+    else:
+        assert lines[0] == message
+    if hint is None:
+        assert len(lines) == 1, lines
+    else:
+        assert len(lines) == 2, lines
+        assert lines[1].startswith("hint: ")
+        assert hint in lines[1]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert snapshot(workdir) == before
+
+
+def test_a_bad_standalone_contract_names_its_file(
+    run_cli: Callable[..., CliResult], workdir: Path
+) -> None:
+    project = workdir / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "proj"\n')
+    (project / "asgigen.toml").write_text('app = "proj"\n')
+    result = run_cli("check", str(project), cwd=workdir)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: proj: asgigen.toml: app = 'proj' is not 'module:attribute'"
+    )
 
 
 def test_usage_error_exits_2(run_cli: Callable[..., CliResult]) -> None:

@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from asgigen import generate
+from asgigen import copier_adapter, generate
 from asgigen.errors import BadInputError, TemplateError
-from tests.conftest import snapshot
+from tests.conftest import CliResult, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,9 +53,11 @@ def test_force_keeps_user_files_and_replaces_template_files(
     (target / "pyproject.toml").write_text("old")
     with pytest.raises(BadInputError, match="already exists and is not empty"):
         generate.new_project(_request(target, mini_template))
-    generate.new_project(_request(target, mini_template, force=True))
+    result = generate.new_project(_request(target, mini_template, force=True))
     assert (target / "notes.txt").read_text() == "mine"
     assert (target / "pyproject.toml").read_text().startswith("[project]")
+    assert result.overwritten == ["pyproject.toml"]
+    assert "notes.txt" not in result.files
 
 
 def test_empty_existing_directory_is_used(tmp_path: Path, mini_template: Path) -> None:
@@ -75,14 +78,14 @@ def test_broken_template_leaves_nothing(tmp_path: Path, mini_template: Path) -> 
 def test_interrupt_mid_render_leaves_nothing(
     tmp_path: Path, mini_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = generate._fresh_copy_worker()
+    worker = copier_adapter._fresh_copy_worker()
 
     class Interrupted(worker):  # type: ignore[misc,valid-type]
         def run_copy(self) -> None:
             super().run_copy()  # files are on disk in the staging dir ...
             raise KeyboardInterrupt  # ... when Ctrl-C arrives
 
-    monkeypatch.setattr(generate, "_fresh_copy_worker", lambda: Interrupted)
+    monkeypatch.setattr(copier_adapter, "_fresh_copy_worker", lambda: Interrupted)
     work = tmp_path / "work"
     (work / "existing").mkdir(parents=True)
     (work / "existing" / "keep.txt").write_text("mine")
@@ -156,8 +159,132 @@ def test_fresh_copy_skips_only_a_method_copier_has() -> None:
     """The per-file git index sync that new projects skip is a real Worker method."""
     from copier._main import Worker
 
-    worker = generate._fresh_copy_worker()
+    worker = copier_adapter._fresh_copy_worker()
     assert issubclass(worker, Worker)
     skipped = "_sync_git_index_executable_bit"
     assert skipped in vars(worker)
     assert callable(getattr(Worker, skipped, None)), "copier renamed it: drop the override"
+
+
+def test_style_options_are_refused_for_a_template_that_does_not_ask(tmp_path: Path) -> None:
+    template = tmp_path / "own"
+    template.mkdir()
+    (template / "copier.yml").write_text("service:\n  type: str\n  default: svc\n")
+    (template / "README.md.jinja").write_text("{{ service }}\n")
+    for option in ("style", "package", "description"):
+        with pytest.raises(BadInputError, match=rf"^--{option} is for templates that ask"):
+            generate.new_project(_request(tmp_path / "out" / "x", template, **{option: "routed"}))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_declared_contract_lands_in_the_project(tmp_path: Path) -> None:
+    from asgigen.contract import load_contract
+
+    template = tmp_path / "own"
+    template.mkdir()
+    (template / "copier.yml").write_text(
+        "_asgigen:\n"
+        "  contract:\n"
+        '    app: "{{ module }}.main:app"\n'
+        "    ready: /ping\n"
+        "    http:\n"
+        "      - {path: /ping, body: 'pong from {{ module }}'}\n"
+        "module:\n  type: str\n  default: svc\n"
+    )
+    (template / "README.md.jinja").write_text("{{ module }}\n")
+    result = generate.new_project(_request(tmp_path / "api", template, data={"module": "billing"}))
+    assert "asgigen.toml" in result.files
+    contract = load_contract(result.path)
+    assert (contract.source, contract.app, contract.ready) == (
+        "asgigen.toml",
+        "billing.main:app",
+        "/ping",
+    )
+    assert [(p.method, p.path, p.body) for p in contract.http] == [
+        ("GET", "/ping", "pong from billing")
+    ]
+
+
+# --- `new --force` into a directory holding the user's files (the built-in template)
+
+
+def _users_directory(root: Path) -> Path:
+    target = root / "shop"
+    (target / "docs").mkdir(parents=True)
+    (target / "README.md").write_text("my readme")
+    (target / ".gitignore").write_text("my ignores\n")
+    (target / "notes.txt").write_text("mine")
+    (target / "docs" / "plan.md").write_text("my plan")
+    return target
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+NEW = ("new", "shop", "--style", "raw", "--no-check")
+
+
+def test_force_dry_run_marks_the_files_it_would_overwrite(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    target = _users_directory(tmp_path)
+    before = snapshot(tmp_path)
+    result = run_cli(*NEW, "--force", "--dry-run", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    marked = sorted(line for line in lines if line.endswith("  (overwrites yours)"))
+    assert marked == [".gitignore  (overwrites yours)", "README.md  (overwrites yours)"]
+    assert "src/shop/app.py" in lines
+    assert not any("notes.txt" in line or "plan.md" in line for line in lines)
+    assert snapshot(tmp_path) == before
+    assert not (target / ".git").exists()
+
+
+def test_force_names_what_it_overwrote_and_commits_only_template_files(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    target = _users_directory(tmp_path)
+    result = run_cli(*NEW, "--force", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    overwrote = [line for line in result.stderr.splitlines() if "overwrote" in line]
+    assert overwrote == ["  overwrote  2 existing file(s): .gitignore, README.md"]
+    assert (target / "notes.txt").read_text() == "mine"
+    assert (target / "docs" / "plan.md").read_text() == "my plan"
+    assert (target / "README.md").read_text() != "my readme"
+    # The commit holds what asgigen wrote and nothing of the user's own.
+    tracked = _git(target, "ls-files").split()
+    written = sorted(
+        str(p.relative_to(target))
+        for p in target.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(target).parts[:1]
+    )
+    assert sorted(tracked) == sorted(set(written) - {"notes.txt", "docs/plan.md"})
+    assert "notes.txt" not in tracked
+    assert "docs/plan.md" not in tracked
+    assert "src/shop/app.py" in tracked
+    assert _git(target, "log", "--format=%s").strip() == "Initial commit from asgigen"
+    assert _git(target, "show", "--name-only", "--format=").split() == sorted(tracked)
+    status = _git(target, "status", "--porcelain").splitlines()
+    assert sorted(status) == ["?? docs/", "?? notes.txt"]
+
+
+def test_a_directory_inside_a_git_repository_gets_no_commit(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    outer = tmp_path / "mono"
+    outer.mkdir()
+    _git(outer, "init", "--quiet")
+    (outer / "README.md").write_text("the monorepo\n")
+    _git(outer, "add", "README.md")
+    _git(outer, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "first")
+    head = _git(outer, "rev-parse", "HEAD")
+    result = run_cli("new", "services/shop", "--style", "raw", "--no-check", cwd=outer)
+    assert result.exit_code == 0, result.stderr
+    assert not (outer / "services" / "shop" / ".git").exists()
+    assert _git(outer, "rev-parse", "HEAD") == head
+    assert _git(outer, "ls-files").split() == ["README.md"]  # nothing staged or committed
+    assert _git(outer, "diff", "--cached", "--name-only") == ""
+    assert f"inside the repository {outer.resolve()}: not committing" in result.stderr

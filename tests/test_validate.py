@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_asgigen
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 
 def validate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CI": "true", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "asgigen", "validate", "--jobs", "2", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_asgigen("validate", "--jobs", "2", *args, cwd=cwd, timeout=900)
 
 
 @pytest.fixture
@@ -58,13 +49,17 @@ def test_syntax_error_fails_that_style_at_lint(template: Path, tmp_path: Path) -
     )
     assert result.returncode == 1, result.stderr
     error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert error == ["error: 2 of 4 cases failed: raw:ruff, raw-awkward:ruff"]
+    # Variants of the chosen styles: the default answers (routed), raw and the awkward ones.
+    assert error == ["error: 2 of 4 cases failed: raw@uvicorn, raw-awkward@uvicorn"]
     assert "--- raw: ruff failed" in result.stderr
     table = result.stdout
     assert re.search(r"^routed-awkward +serve:uvicorn +passed", table, re.M)
+    assert re.search(r"^default +serve:uvicorn +passed", table, re.M)
+    assert table.strip().splitlines()[-1].startswith("2 of 4 cases passed")
     suites = ET.parse(report).getroot()
     counts = {s.get("name"): int(s.get("failures", "0")) for s in suites.iter("testsuite")}
-    assert counts["routed"] == counts["routed-awkward"] == 0
+    assert set(counts) == {"default", "raw", "raw-awkward", "routed-awkward"}
+    assert counts["default"] == counts["routed-awkward"] == 0
     # ruff, ruff-format, mypy, tests and the live boot all fail on a syntax error.
     assert counts["raw"] == counts["raw-awkward"] == 5
     failure = suites.find("testsuite[@name='raw']/testcase[@name='ruff']/failure")
@@ -74,8 +69,10 @@ def test_syntax_error_fails_that_style_at_lint(template: Path, tmp_path: Path) -
 
 def test_missing_dependency_fails_at_install(template: Path, tmp_path: Path) -> None:
     pyproject = template / "routed" / "pyproject.toml.jinja"
+    text = pyproject.read_text()
+    assert '"uvicorn[standard]>=0.30,<1",' in text
     pyproject.write_text(
-        pyproject.read_text().replace(
+        text.replace(
             '"uvicorn[standard]>=0.30,<1",',
             '"uvicorn[standard]>=0.30,<1",\n    "asgigen-no-such-dependency-x==1.0",',
         )
@@ -84,10 +81,17 @@ def test_missing_dependency_fails_at_install(template: Path, tmp_path: Path) -> 
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert data["ok"] is False
-    for case in data["cases"]:
-        assert [s["name"] for s in case["steps"]] == ["render", "install"]
-        assert case["steps"][-1]["status"] == "failed"
-    assert "error: 2 of 2 cases failed: routed:install, routed-awkward:install" in result.stderr
+    assert [case["name"] for case in data["cases"]] == [
+        "default@uvicorn",
+        "routed-awkward@uvicorn",
+    ]
+    assert not any(case["ok"] for case in data["cases"])
+    for variant in data["variants"]:
+        # Nothing runs without its environment: no gate, test or boot step after it.
+        assert [s["name"] for s in variant["steps"]] == ["render", "environment"]
+        assert variant["steps"][-1]["status"] == "failed"
+        assert "asgigen-no-such-dependency-x" in variant["steps"][-1]["output"]
+    assert "error: 2 of 2 cases failed: default@uvicorn, routed-awkward@uvicorn" in result.stderr
 
 
 def test_failing_test_fails_that_step_only(template: Path, tmp_path: Path) -> None:
@@ -97,8 +101,9 @@ def test_failing_test_fails_that_step_only(template: Path, tmp_path: Path) -> No
     result = validate("--template", str(template), "--style", "fastapi", "--json", cwd=tmp_path)
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    for case in data["cases"]:
-        statuses = {s["name"]: s["status"] for s in case["steps"]}
+    assert [variant["name"] for variant in data["variants"]] == ["fastapi", "fastapi-awkward"]
+    for variant in data["variants"]:
+        statuses = {s["name"]: s["status"] for s in variant["steps"]}
         assert statuses == {
             "render": "passed",
             "ruff": "passed",
@@ -107,7 +112,7 @@ def test_failing_test_fails_that_step_only(template: Path, tmp_path: Path) -> No
             "tests": "failed",
             "serve:uvicorn": "passed",
         }
-    assert "1 failed" in data["cases"][0]["steps"][4]["summary"]
+    assert "1 failed" in data["variants"][0]["steps"][4]["summary"]
 
 
 def test_built_in_template_passes(tmp_path: Path) -> None:
@@ -116,15 +121,74 @@ def test_built_in_template_passes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("6 of 6 cases passed")
     suites = ET.parse(report).getroot()
-    assert len(list(suites.iter("testsuite"))) == 6
+    names = [s.get("name") for s in suites.iter("testsuite")]
+    assert names == [
+        "default",
+        "raw",
+        "fastapi",
+        "raw-awkward",
+        "routed-awkward",
+        "fastapi-awkward",
+    ]
     assert all(s.get("failures") == "0" for s in suites.iter("testsuite"))
+    assert all(s.get("skipped") == "0" for s in suites.iter("testsuite"))
+    # Every variant ran its gates, its tests and a boot.
+    for suite in suites.iter("testsuite"):
+        steps = [case.get("name") for case in suite.iter("testcase")]
+        assert steps == ["render", "ruff", "ruff-format", "mypy", "tests", "serve:uvicorn"]
+
+
+def test_list_names_each_variant_and_server_for_a_ci_matrix(tmp_path: Path) -> None:
+    result = validate("--list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "default@uvicorn",
+        "raw@uvicorn",
+        "fastapi@uvicorn",
+        "raw-awkward@uvicorn",
+        "routed-awkward@uvicorn",
+        "fastapi-awkward@uvicorn",
+    ]
+    result = validate(
+        "--list", "--json", "--style", "raw", "--server", "daphne", "--server", "granian",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["cases"] == [
+        "raw@daphne",
+        "raw@granian",
+        "raw-awkward@daphne",
+        "raw-awkward@granian",
+    ]
+    assert data["include"][0] == {"case": "raw@daphne", "variant": "raw", "server": "daphne"}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_case_runs_exactly_that_case(tmp_path: Path) -> None:
+    result = validate("--case", "raw@daphne", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["cases"] == [{"name": "raw@daphne", "ok": True}]
+    (variant,) = data["variants"]
+    assert variant["name"] == "raw"
+    steps = {s["name"]: s for s in variant["steps"]}
+    assert list(steps) == ["render", "ruff", "ruff-format", "mypy", "tests", "serve:daphne"]
+    assert steps["serve:daphne"]["summary"].startswith("daphne 127.0.0.1:")
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--template", "nowhere"], "error: template nowhere is not a directory or a git URL"),
+        (
+            ["--template", "nowhere"],
+            "error: template nowhere is not a directory, a git repository or a git URL",
+        ),
         (["--style", "django"], "error: unknown style 'django'"),
+        (["--list", "--style", "django"], "error: unknown style 'django'"),
+        (["--variant", "nope"], "error: template built-in has no variant 'nope'"),
+        (["--case", "raw@tornado"], "error: template built-in has no case 'raw@tornado'"),
+        (["--list", "--server", "tornado"], "error: unknown server 'tornado'"),
         (["--server", "tornado"], "error: unknown server 'tornado'"),
         (["--jobs", "0"], "error: --jobs must be at least 1, got 0"),
         (["--junit-xml", "missing/dir/x.xml"], "error: cannot write missing/dir/x.xml: "),
