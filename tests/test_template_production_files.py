@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,12 +79,7 @@ def test_dockerfile_structure(rendered: dict[tuple[str, bool, bool], Path], styl
     assert "MY_SHOP_HOST=0.0.0.0" in text
     # The dependency layer comes before the source, so code edits keep it cached.
     assert text.index("COPY pyproject.toml") < text.index("pip install .") < text.index("COPY src")
-    hadolint = shutil.which("hadolint")
-    if hadolint:
-        result = subprocess.run(
-            [hadolint, "-"], input=text, capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, result.stdout
+    # hadolint lints it in test_docker.py, where a missing hadolint fails.
 
 
 @pytest.mark.parametrize("style", STYLES)
