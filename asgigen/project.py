@@ -287,8 +287,9 @@ def validate(
         )
         if not as_json:
             return "\n".join(case.name for case in cases)
+        # The shape a CI matrix takes as it is: GitHub's `strategy.matrix: ${{ fromJSON(...) }}`.
         include = [{"case": c.name, "variant": c.variant, "server": c.server} for c in cases]
-        return json.dumps({"cases": [c.name for c in cases], "include": include}, indent=2)
+        return json.dumps({"include": include}, indent=2)
     report = run_validation(
         template=template,
         vcs_ref=vcs_ref,
