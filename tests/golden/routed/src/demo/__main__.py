@@ -51,12 +51,17 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": settings.proxy_headers,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "root_path": settings.root_path,
-        "timeout_keep_alive": int(settings.timeout_keep_alive),
-        "timeout_graceful_shutdown": int(settings.timeout_graceful_shutdown),
+        # Seconds as given: 0.5 stays 0.5 (Uvicorn accepts fractions).
+        "timeout_keep_alive": settings.timeout_keep_alive,
+        "timeout_graceful_shutdown": settings.timeout_graceful_shutdown,
         "limit_concurrency": settings.limit_concurrency,
         # "auto" picks httptools and uvloop when installed (uvicorn[standard]), else h11/asyncio.
         "http": "auto",
         "loop": "auto",
+        # wsproto, not Uvicorn's default (websockets-sansio): that one answers a close frame
+        # sent between the fragments of a message with 1002 instead of 1000 (Autobahn 7.1.5)
+        # and logs an ERROR traceback for every text frame that is not valid UTF-8. See README.
+        "ws": "wsproto",
         "lifespan": "on",
     }
 
