@@ -35,6 +35,8 @@ DEV_SETS = ("dev",)
 MAX_ENVIRONMENTS = 8
 INSTALL_TIMEOUT = 900.0
 _READY = ".asgigen-ready"
+# Bumped when how an environment is built changes, so older cached ones are not reused.
+ENV_LAYOUT = 2
 
 
 def cache_root() -> Path:
@@ -230,7 +232,9 @@ def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -
     """The cached environment for this project's requirements, built when missing."""
     declared, packages = needed(project, tools=tools, servers=servers)
     base = base_python(declared.requires_python)
-    key_source = json.dumps({"python": _python_identity(base), "packages": sorted(packages)})
+    key_source = json.dumps(
+        {"layout": ENV_LAYOUT, "python": _python_identity(base), "packages": sorted(packages)}
+    )
     key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
     root = cache_root() / "envs"
     root.mkdir(parents=True, exist_ok=True)
