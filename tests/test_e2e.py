@@ -1,71 +1,126 @@
-"""End to end: `asgigen new` per style, and `asgigen check` under every server."""
+"""End to end: `asgigen new` per style, and `asgigen check` proving a project by its contract."""
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import http.client
 import json
 import os
+import re
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import asgigen_env, run_asgigen
+
 STYLES = ["raw", "routed", "fastapi"]
 SERVERS = ["uvicorn", "hypercorn", "daphne", "granian"]
+GATES = ["ruff", "ruff-format", "mypy"]
+# Probes each style's contract declares beyond the shared surface (the old extra_paths).
+STYLE_PROBES = {"raw": [], "routed": ["GET /items/42 200"], "fastapi": ["GET /items/42 200"]}
+# Files and directories running a project's checks must never leave in it.
+LITTER = ["__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".venv"]
 pytestmark = pytest.mark.e2e
 
 
-def asgigen(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CI": "true", "NO_COLOR": "1"}
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run(
-        [sys.executable, "-m", "asgigen", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+def asgigen(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_asgigen(*args, cwd=cwd, env=asgigen_env(**env))
 
 
-def git_status(path: Path) -> str:
+def git(project: Path, *args: str) -> str:
     return subprocess.run(
-        ["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, check=False
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
     ).stdout
+
+
+def litter(project: Path) -> list[str]:
+    return sorted(str(path.relative_to(project)) for name in LITTER for path in project.rglob(name))
+
+
+def step_line(stderr: str, label: str) -> str:
+    return next(line for line in stderr.splitlines() if line.strip().startswith(label))
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+def drop_tables(pyproject: Path, prefixes: tuple[str, ...]) -> None:
+    """Remove every TOML table (and array of tables) whose name starts with one of `prefixes`."""
+    kept: list[str] = []
+    dropping = False
+    for line in pyproject.read_text(encoding="utf-8").splitlines():
+        header = re.match(r"^\[\[?([^\]]+)\]\]?\s*$", line)
+        if header:
+            dropping = header.group(1).strip().startswith(prefixes)
+        if not dropping:
+            kept.append(line)
+    pyproject.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+def drop_probe(pyproject: Path, method: str, path: str) -> None:
+    """Remove the [[tool.asgigen.http]] probe of `method path` from the contract."""
+    lines = pyproject.read_text(encoding="utf-8").splitlines()
+    at = lines.index(f'path = "{path}"')
+    start = max(i for i in range(at) if lines[i] == "[[tool.asgigen.http]]")
+    end = next((i for i in range(at + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    block = lines[start:end]
+    assert f'method = "{method}"' in block
+    del lines[start:end]
+    pyproject.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def tidy(project: Path) -> None:
+    """What a user runs after deleting code: ruff's fixes (unused imports) and its formatter."""
+    for command in (["check", "--fix", "--quiet", "."], ["format", "--quiet", "."]):
+        subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--no-cache"], cwd=project, check=False
+        )
 
 
 @pytest.mark.parametrize("style", STYLES)
 def test_new_generates_and_proves_each_style(tmp_path: Path, style: str) -> None:
+    # PYTHONDONTWRITEBYTECODE is not set (asgigen_env drops it), as on a user's machine.
     result = asgigen("new", f"shop-{style}", "--style", style, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    lines = result.stderr.splitlines()
-    rendered = next(line for line in lines if line.strip().startswith("rendered"))
-    assert f"{style} template into ./shop-{style}" in rendered
-    tests = next(line for line in lines if line.strip().startswith("tests"))
+    project = tmp_path / f"shop-{style}"
+    rendered = step_line(result.stderr, "rendered")
+    assert f"built-in template into ./shop-{style}" in rendered
+    assert f"\nstyle: {style}\n" in (project / ".copier-answers.yml").read_text()
+    tests = step_line(result.stderr, "tests")
     assert " passed" in tests
     assert "failed" not in tests
-    serve = next(line for line in lines if line.strip().startswith("serve"))
+    serve = step_line(result.stderr, "serve")
     assert "uvicorn 127.0.0.1:" in serve
-    assert "GET / 200, /health 200" in serve
-    assert "ws echo" in serve
-    assert result.stdout.startswith(f"shop-{style} is ready: {tmp_path / f'shop-{style}'}")
-    assert f"python -m shop_{style}" in result.stdout
-    # The checks leave the project as generated: one commit, nothing to commit, no caches.
-    project = tmp_path / f"shop-{style}"
-    assert not list(project.rglob("__pycache__"))
-    assert not (project / ".pytest_cache").exists()
-    assert not (project / ".hypothesis").exists()
-    assert git_status(project) == ""
-    log = subprocess.run(
-        ["git", "log", "--oneline"], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-    assert log.strip().endswith("Initial commit from asgigen")
+    for probe in ["GET / 200", "GET /health 200", "unknown path 404", "ws /ws echo"]:
+        assert probe in serve
+    for probe in STYLE_PROBES[style]:
+        assert probe in serve
+    assert "skipped" not in result.stderr
+    assert result.stdout.startswith(f"shop-{style} is ready: {project}")
+    assert f"run python -m shop_{style}" in result.stdout
+    assert f"check ./shop-{style}" in result.stdout
+    # The checks leave the project as generated: one commit, nothing untracked, no caches.
+    assert litter(project) == []
+    assert git(project, "status", "--porcelain", "--ignored") == ""
+    assert git(project, "log", "--format=%s").strip() == "Initial commit from asgigen"
 
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One raw project per style, generated without checks; tests that edit one copy it."""
     root = tmp_path_factory.mktemp("projects")
     made = {}
     for style in STYLES:
@@ -75,54 +130,87 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-@pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize("style", STYLES)
-def test_check_under_each_server(projects: dict[str, Path], style: str, server: str) -> None:
-    result = asgigen(
-        "check", str(projects[style]), "--server", server, "--json", cwd=projects[style]
-    )
+def test_check_under_every_server(projects: dict[str, Path], style: str) -> None:
+    project = projects[style]
+    result = asgigen("check", str(project), "--server", "all", "--json", cwd=project)
     assert result.returncode == 0, result.stderr + result.stdout
     report = json.loads(result.stdout)
     assert report["ok"] is True
+    assert report["contract"] == "pyproject.toml [tool.asgigen]"
+    assert report["app"] == f"m_{style}.app:app"
     steps = {step["name"]: step for step in report["steps"]}
-    assert steps["tests"]["status"] == "passed"
-    # Each server is really started and answering: skipped would not do here.
-    assert steps[f"serve:{server}"]["status"] == "passed", steps
-    assert "GET / 200" in steps[f"serve:{server}"]["summary"]
-    assert "ws echo" in steps[f"serve:{server}"]["summary"]
+    assert list(steps) == [*GATES, "tests", *(f"serve:{server}" for server in SERVERS)]
+    # Each server is really started and answering: a skip would not do here.
+    assert {step["status"] for step in report["steps"]} == {"passed"}, steps
+    for server in SERVERS:
+        summary = steps[f"serve:{server}"]["summary"]
+        assert summary.startswith(f"{server} 127.0.0.1:")
+        for probe in ["GET / 200", "GET /health 200", "POST /echo 200", "ws /ws echo"]:
+            assert probe in summary
+        for probe in STYLE_PROBES[style]:
+            assert probe in summary
+    assert litter(project) == []
 
 
-def test_check_reports_a_failing_test(tmp_path: Path) -> None:
-    assert asgigen("new", "broken", "--style", "raw", "--no-check", cwd=tmp_path).returncode == 0
-    project = tmp_path / "broken"
+def test_check_runs_each_server_asked_for(projects: dict[str, Path]) -> None:
+    project = projects["routed"]
+    result = asgigen(
+        "check", str(project), "--server", "hypercorn", "--server", "daphne", cwd=project
+    )
+    assert result.returncode == 0, result.stderr
+    # The check environment installs the servers: none is skipped as "not installed".
+    assert "not installed" not in result.stderr
+    assert "skipped" not in result.stderr
+    serves = [line for line in result.stderr.splitlines() if line.strip().startswith("serve")]
+    assert len(serves) == 2, serves
+    assert "hypercorn 127.0.0.1:" in serves[0]
+    assert "daphne 127.0.0.1:" in serves[1]
+    assert result.stdout == "m-routed: all 6 checks passed\n"
+
+
+def test_check_reports_a_failing_test(projects: dict[str, Path], tmp_path: Path) -> None:
+    project = copy_project(projects["raw"], tmp_path / "m-raw")
     (project / "tests" / "test_zz_broken.py").write_text(
         "def test_broken() -> None:\n    assert 1 + 1 == 3\n"
     )
     result = asgigen("check", str(project), cwd=tmp_path)
     assert result.returncode == 1
     assert "test_broken" in result.stderr
-    assert "error: broken: tests failed: 1 failed" in result.stderr
+    assert error_lines(result.stderr)[0].startswith("error: m-raw: tests failed: 1 failed")
     assert result.stderr.strip().splitlines()[-1].startswith("hint: cd ")
+    assert result.stdout == ""  # no verdict of success
 
 
-def test_check_reports_a_server_that_does_not_answer(tmp_path: Path) -> None:
-    assert asgigen("new", "dead", "--style", "raw", "--no-check", cwd=tmp_path).returncode == 0
-    main = tmp_path / "dead" / "src" / "dead" / "__main__.py"
-    main.write_text("raise SystemExit(3)\n")
-    result = asgigen("check", str(tmp_path / "dead"), cwd=tmp_path)
+def test_check_reports_a_server_that_does_not_answer(
+    projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copy_project(projects["raw"], tmp_path / "m-raw")
+    (project / "src" / "m_raw" / "__main__.py").write_text("raise SystemExit(3)\n")
+    result = asgigen("check", str(project), cwd=tmp_path)
     assert result.returncode == 1
-    # Its own live test fails first, then asgigen's boot says what happened.
-    assert "error: dead: tests, serve:uvicorn failed" in result.stderr
+    # Its own tests fail (mypy too: they import what __main__ no longer has), then
+    # asgigen's boot says what happened.
+    assert "tests failed, serve:uvicorn failed: " in error_lines(result.stderr)[0]
+    assert error_lines(result.stderr)[0].startswith("error: m-raw: ")
     assert "serve      uvicorn exited with code 3 before answering" in result.stderr
 
 
-def test_check_isolated_uses_a_fresh_venv(projects: dict[str, Path]) -> None:
-    result = asgigen("check", str(projects["raw"]), "--isolated", "--json", cwd=projects["raw"])
+def test_check_isolated_uses_a_fresh_venv_and_removes_it(
+    projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copy_project(projects["raw"], tmp_path / "m-raw")
+    result = asgigen("check", str(project), "--isolated", "--json", cwd=project)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["python"] != sys.executable
-    assert "asgigen-venvs" in report["python"]
-    assert [step["status"] for step in report["steps"]] == ["passed", "passed"]
+    assert "asgigen-isolated-" in report["python"]
+    assert not Path(report["python"]).exists()  # removed afterwards
+    assert [step["name"] for step in report["steps"]] == [*GATES, "tests", "serve:uvicorn"]
+    assert {step["status"] for step in report["steps"]} == {"passed"}
+    # Installing the project itself (a wheel build) left nothing in it.
+    assert litter(project) == []
+    assert git(project, "status", "--porcelain", "--ignored") == ""
 
 
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
@@ -130,9 +218,10 @@ def test_a_port_taken_before_the_server_binds_it_is_retried(
     projects: dict[str, Path], monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
     import socket
-    import urllib.request
 
     from asgigen import servers
+    from asgigen.contract import load_contract
+    from asgigen.probes import request
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -144,9 +233,266 @@ def test_a_port_taken_before_the_server_binds_it_is_retried(
             servers, "free_port", lambda host: next(ports, None) or real_free_port(host)
         )
         spec = servers.SERVERS[server]
-        with servers.running_server(
-            spec, python=sys.executable, project=projects["raw"], package="m_raw"
-        ) as running:
+        contract = load_contract(projects["raw"])
+        with servers.running_server(spec, python=sys.executable, contract=contract) as running:
             assert running.port != taken_port
-            with urllib.request.urlopen(running.base_url + "/health", timeout=5) as response:
-                assert response.status == 200
+            status, _, body = request(running.host, running.port, "GET", "/health")
+            assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
+# --- the proof follows the project's contract
+
+
+def test_a_changed_greeting_fails_until_the_contract_says_so(
+    projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copy_project(projects["raw"], tmp_path / "m-raw")
+    app = project / "src" / "m_raw" / "app.py"
+    old, new = "Hello, ASGI world!", "Howdy, ASGI folks!"
+    assert f'GREETING = "{old}"' in app.read_text()
+    app.write_text(app.read_text().replace(f'GREETING = "{old}"', f'GREETING = "{new}"'))
+
+    result = asgigen("check", str(project), cwd=tmp_path)
+    assert result.returncode == 1
+    serve = step_line(result.stderr, "serve")
+    assert f"GET / answered b'{new}', expected '{old}'" in serve
+    assert result.stdout == ""  # no verdict of success
+
+    # The project's own tests updated too: the contract alone still catches the change.
+    for test in (project / "tests").glob("*.py"):
+        test.write_text(test.read_text().replace(old, new))
+    result = asgigen("check", str(project), cwd=tmp_path)
+    assert result.returncode == 1
+    assert error_lines(result.stderr)[0] == (
+        f"error: m-raw: serve:uvicorn failed: GET / answered b'{new}', expected '{old}'"
+    )
+
+    pyproject = project / "pyproject.toml"
+    assert pyproject.read_text().count(f'body = "{old}"') == 1
+    pyproject.write_text(pyproject.read_text().replace(f'body = "{old}"', f'body = "{new}"'))
+    result = asgigen("check", str(project), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "m-raw: all 5 checks passed\n"
+    assert "GET / 200" in step_line(result.stderr, "serve")
+
+
+def _delete_echo_route(project: Path) -> None:
+    app = project / "src" / "m_fastapi" / "app.py"
+    text = app.read_text()
+    assert "    app.include_router(echo.router)\n" in text
+    app.write_text(text.replace("    app.include_router(echo.router)\n", ""))
+
+
+def _delete_echo_tests(project: Path) -> None:
+    """Remove each test function (with its decorators) that requests /echo."""
+    for test in (project / "tests").glob("test_*.py"):
+        source = test.read_text()
+        lines = source.splitlines(keepends=True)
+        doomed: list[tuple[int, int]] = []
+        for node in ast.parse(source).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+                end = node.end_lineno or node.lineno
+                if "/echo" in "".join(lines[start:end]):
+                    doomed.append((start, end))
+        for start, end in reversed(doomed):
+            del lines[start:end]
+        test.write_text("".join(lines))
+
+
+def test_deleting_a_route_with_its_probe_and_tests_passes(
+    projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copy_project(projects["fastapi"], tmp_path / "m-fastapi")
+    _delete_echo_route(project)
+    _delete_echo_tests(project)
+    drop_probe(project / "pyproject.toml", "POST", "/echo")
+    tidy(project)
+    result = asgigen("check", str(project), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    serve = report["steps"][-1]
+    assert serve["name"] == "serve:uvicorn"
+    assert "/echo" not in serve["summary"]
+    assert "GET / 200" in serve["summary"]
+
+
+def test_deleting_only_the_route_fails_naming_its_probe(
+    projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copy_project(projects["fastapi"], tmp_path / "m-fastapi")
+    _delete_echo_route(project)
+    result = asgigen("check", str(project), cwd=tmp_path)
+    assert result.returncode == 1
+    serve = step_line(result.stderr, "serve")
+    assert "POST /echo answered 404, expected 200" in serve
+    assert result.stdout == ""  # no verdict of success
+
+
+def test_a_project_with_no_contract_and_no_app_does_not_pass(
+    projects: dict[str, Path], tmp_path: Path
+) -> None:
+    project = copy_project(projects["raw"], tmp_path / "m-raw")
+    drop_tables(project / "pyproject.toml", ("tool.asgigen",))
+    assert "[tool.asgigen" not in (project / "pyproject.toml").read_text()
+    # The app object gets another name (its users follow), so nothing called `app` is left.
+    app = project / "src" / "m_raw" / "app.py"
+    assert "\napp = App()\n" in app.read_text()
+    app.write_text(app.read_text().replace("\napp = App()\n", "\napplication = App()\n"))
+    main = project / "src" / "m_raw" / "__main__.py"
+    main.write_text(main.read_text().replace('"m_raw.app:app"', '"m_raw.app:application"'))
+
+    result = asgigen("check", str(project), "--json", cwd=tmp_path)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert (report["contract"], report["app"], report["ok"]) == ("discovered", None, False)
+    statuses = {step["name"]: step["status"] for step in report["steps"]}
+    # Everything that can run passes; the boot that cannot is a skip, and a skip fails.
+    assert statuses == {**dict.fromkeys([*GATES, "tests"], "passed"), "serve:uvicorn": "skipped"}
+
+    result = asgigen("check", str(project), cwd=tmp_path)
+    assert result.returncode == 1
+    serve = step_line(result.stderr, "serve")
+    assert "skipped: no ASGI app found" in serve
+    assert "declare one: [tool.asgigen] app = " in result.stderr
+    assert result.stdout == ""  # no verdict of success
+    assert not re.search(r"all \d+ checks passed", result.stdout + result.stderr)
+
+
+# --- gates follow the project
+
+
+def test_gates_follow_the_project_configuration(projects: dict[str, Path], tmp_path: Path) -> None:
+    bare = copy_project(projects["raw"], tmp_path / "bare" / "m-raw")
+    drop_tables(bare / "pyproject.toml", ("tool.ruff", "tool.mypy"))
+    result = asgigen("check", str(bare), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [s["name"] for s in json.loads(result.stdout)["steps"]] == ["tests", "serve:uvicorn"]
+
+    planted = copy_project(projects["raw"], tmp_path / "planted" / "m-raw")
+    app = planted / "src" / "m_raw" / "app.py"
+    app.write_text(app.read_text() + "\n\ndef unused() -> None:\n    import os\n")
+    result = asgigen("check", str(planted), cwd=tmp_path)
+    assert result.returncode == 1
+    assert error_lines(result.stderr)[0].startswith("error: m-raw: ruff failed")
+    assert "F401" in result.stderr
+    assert "src/m_raw/app.py" in result.stderr
+    assert "ruff check" in result.stderr.strip().splitlines()[-1]  # the hint reruns it
+    # ruff-format, mypy, tests and the boot still ran and passed.
+    assert "ruff-format" not in error_lines(result.stderr)[0]
+    # The gates wrote no caches into the project.
+    assert litter(planted) == []
+
+
+# --- the check environment cache
+
+
+def test_the_second_check_reuses_the_environment(projects: dict[str, Path], tmp_path: Path) -> None:
+    cache = tmp_path / "cold-cache"
+    project = projects["raw"]
+    first = asgigen("check", str(project), cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
+    assert first.returncode == 0, first.stderr
+    built = step_line(first.stderr, "env")
+    assert f"built {cache / 'envs'}" in built
+    second = asgigen("check", str(project), cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
+    assert second.returncode == 0, second.stderr
+    assert not any(line.strip().startswith("env ") for line in second.stderr.splitlines())
+    assert second.stdout == first.stdout == "m-raw: all 5 checks passed\n"
+
+    summary = asgigen("cache", cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
+    assert summary.returncode == 0, summary.stderr
+    lines = summary.stdout.splitlines()
+    assert lines[0] == str(cache)
+    assert lines[1].startswith("1 environment(s), ")
+    cleaned = asgigen("cache", "--clean", cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
+    assert (cleaned.returncode, cleaned.stdout) == (0, f"removed {cache}\n")
+    assert not cache.exists()
+
+
+# --- what `new` prints works as printed
+
+
+def _answers(host: str, port: int, path: str) -> int | None:
+    connection = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """A fresh login's environment: HOME and a system PATH, nothing from this venv."""
+    env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin"}
+    # The machine's TLS setup (a custom CA for the package index), not a user setting.
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    env.update(extra)
+    return env
+
+
+def test_the_commands_new_prints_work_verbatim(tmp_path: Path, asgigen_cache_dir: Path) -> None:
+    from asgigen.contract import load_contract
+    from asgigen.servers import free_port
+
+    result = subprocess.run(
+        [sys.executable, "-m", "asgigen", "new", "cmd-demo", "--style", "raw", "--no-check"],
+        cwd=tmp_path,
+        env=clean_env(CI="true"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = [line.split("  # ")[0].strip() for line in result.stdout.splitlines()[1:]]
+    (run,) = [c for c in commands if " run python -m cmd_demo" in c]
+    (check,) = [c for c in commands if " check " in c]
+    assert run.startswith("cd ./cmd-demo && ")
+    contract = load_contract(tmp_path / "cmd-demo")
+    assert contract.port_env == "CMD_DEMO_PORT"
+    assert f"{contract.host_env}, {contract.port_env} to change where it listens" in result.stdout
+
+    port = free_port()
+    log = tmp_path / "run.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            ["bash", "-c", run],
+            cwd=tmp_path,
+            env=clean_env(CMD_DEMO_PORT=str(port)),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as one, alone
+        )
+    try:
+        deadline = time.monotonic() + 300  # the first run makes the project's .venv
+        while _answers("127.0.0.1", port, "/health") != 200:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    checked = subprocess.run(
+        ["bash", "-c", check],
+        cwd=tmp_path,
+        env=clean_env(CI="true", ASGIGEN_CACHE_DIR=str(asgigen_cache_dir)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == "cmd-demo: all 5 checks passed\n"
+    assert shlex.split(check)[-2:] == ["check", "./cmd-demo"]

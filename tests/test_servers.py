@@ -8,7 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from asgigen.servers import SERVERS, RunningServer, stop
+import pytest
+
+from asgigen.contract import Contract
+from asgigen.errors import CheckFailedError
+from asgigen.servers import SERVERS, RunningServer, server_env, stop
 
 # A stand-in server with one worker in its process group. The main process records which
 # signal it got, and whether its worker got one too, then exits (or, with HANG, never does).
@@ -87,3 +91,63 @@ def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path
     assert stop(server, grace=0.5) == -9
     assert (tmp_path / "main").read_text() == "15"
     assert wait_gone(worker_pid)
+
+
+def contract(tmp_path: Path, **fields: object) -> Contract:
+    values: dict[str, object] = {"app": "shop.app:app", "pythonpath": ("src",)}
+    values.update(fields)
+    return Contract(tmp_path, "test", **values)  # type: ignore[arg-type]
+
+
+def test_each_server_boots_the_contracts_app_on_the_address_given(tmp_path: Path) -> None:
+    app = contract(tmp_path)
+    commands = {
+        name: spec.command("/venv/bin/python", app, "127.0.0.1", 4321)
+        for name, spec in SERVERS.items()
+    }
+    assert commands == {
+        "uvicorn": [
+            "/venv/bin/python", "-m", "uvicorn", "--host", "127.0.0.1", "--port", "4321",
+            "shop.app:app",
+        ],
+        "hypercorn": ["/venv/bin/python", "-m", "hypercorn", "--bind", "127.0.0.1:4321",
+                      "shop.app:app"],
+        "daphne": ["/venv/bin/python", "-m", "daphne", "-b", "127.0.0.1", "-p", "4321",
+                   "shop.app:app"],
+        "granian": [
+            "/venv/bin/python", "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+            "--port", "4321", "--workers", "1", "shop.app:app",
+        ],
+    }  # fmt: skip
+
+
+def test_uvicorn_runs_the_projects_own_command_and_python_is_the_envs(tmp_path: Path) -> None:
+    app = contract(tmp_path, run=("python", "-m", "shop"), host_env="H", port_env="P")
+    assert SERVERS["uvicorn"].command("/venv/bin/python", app, "127.0.0.1", 1) == [
+        "/venv/bin/python",
+        "-m",
+        "shop",
+    ]
+    # The other servers have no such entry point: they boot the app itself.
+    assert SERVERS["hypercorn"].command("/py", app, "127.0.0.1", 1)[-1] == "shop.app:app"
+
+
+def test_a_project_without_an_app_cannot_boot_under_another_server(tmp_path: Path) -> None:
+    app = contract(tmp_path, app=None, run=("python", "-m", "shop"), host_env="H", port_env="P")
+    with pytest.raises(CheckFailedError, match="declares no ASGI app"):
+        SERVERS["daphne"].command("/py", app, "127.0.0.1", 1)
+
+
+def test_server_env_carries_the_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "8")
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    app = contract(
+        tmp_path, host_env="SHOP_HOST", port_env="SHOP_PORT", env=(("SHOP_WORKERS", "1"),)
+    )
+    env = server_env(app, "127.0.0.1", 4321)
+    assert env["SHOP_HOST"] == "127.0.0.1"
+    assert env["SHOP_PORT"] == "4321"
+    assert env["SHOP_WORKERS"] == "1"
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(tmp_path / "src"), "/elsewhere"]
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1"  # no __pycache__ in the project
+    assert "WEB_CONCURRENCY" not in env  # one worker, whatever the shell says
