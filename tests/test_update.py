@@ -7,8 +7,10 @@ with a tag per version, the way a project made from any copier template records 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -387,3 +389,47 @@ def test_file_the_template_drops_unchanged_goes(
     result = update_project(project, history=[*versions, TemplateVersion("3.0.0", v3)])
     assert not (project / "pyproject.toml").exists()
     assert result.conflicts == {}
+
+
+# --- at a terminal
+
+
+def _asked(transcript: str) -> list[str]:
+    from tests.test_interactive import ESCAPES
+
+    # Each prompt is drawn again as it is answered: the questions once each, in order.
+    return list(dict.fromkeys(re.findall(r"🎤 ?(\w+)", ESCAPES.sub("", transcript))))
+
+
+@pytest.mark.parametrize(
+    ("options", "asked"),
+    [
+        (["--skip-answered"], ["greeting"]),  # only the question v2 added
+        ([], ["project_name", "package_name", "port", "greeting"]),  # copier asks all again
+        (["--defaults"], []),
+    ],
+)
+def test_at_a_terminal_update_asks_what_the_options_leave_open(
+    repo: Path, tmp_path: Path, options: list[str], asked: list[str]
+) -> None:
+    from tests.test_interactive import drive
+
+    project = copy_project(str(repo), tmp_path / "shop", ref="v1")
+    asgigen = str(Path(sys.executable).parent / "asgigen")
+    transcript = drive([asgigen, "update", *options, str(project)], tmp_path, {"greeting": "hey"})
+    assert _asked(transcript) == asked
+    assert answers(project)["greeting"] == ("hello" if "--defaults" in options else "hey")
+    assert answers(project)["port"] == 8000
+
+
+def test_update_hooks_find_what_they_preset() -> None:
+    """copier_adapter.run_update presets two cached properties; pin that they still are."""
+    import dataclasses
+    from functools import cached_property
+
+    from copier._main import Worker
+    from copier._subproject import Subproject
+
+    assert isinstance(Worker.__dict__["template"], cached_property)
+    assert isinstance(Subproject.__dict__["template"], cached_property)
+    assert "_cleanup_hooks" in {f.name for f in dataclasses.fields(Subproject)}

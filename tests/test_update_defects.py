@@ -35,7 +35,7 @@ def test_renamed_package_keeps_the_committed_edit(run_cli: Cli, repo: Path, tmp_
     assert (project / "src/shop/extra.py").read_text() == "EXTRA = 1\n"  # copier keeps it
     assert not (project / "src/shop/app.py").exists()
     error = result.stderr.splitlines()[0]
-    assert error == ("error: update left conflicts in 1 file(s): src/other/app.py")
+    assert error == "error: update left conflicts in 1 file(s): src/other/app.py"
     assert "src/other/app.py: your edit of src/shop/app.py" in result.stdout
 
 
