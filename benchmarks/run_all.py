@@ -2,9 +2,15 @@
 
     python benchmarks/run_all.py            # full run (about eight minutes on 2 cores)
     python benchmarks/run_all.py --quick    # a smoke run: short and noisy, for tests
+    python benchmarks/run_all.py --json     # the rows as JSON, for tests and scripts
 
 Tools: hyperfine and wrk (Debian: `apt-get install hyperfine wrk`). Every figure is a ratio
 against a reference measured in the same run, since a shared 2-core machine is noisy.
+
+A comparison only counts when both sides did the same work: before loading two servers, each
+answers the benchmarked request once and the answers must match (status, media type, body);
+both generation commands must write the same files; hyperfine stops on any command that
+fails. Otherwise the script exits 1 with `error:` naming the difference.
 """
 
 from __future__ import annotations
@@ -21,8 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -38,6 +47,19 @@ UVICORN_FLAGS = [
     "--workers",
     "1",
 ]
+
+
+class Row(NamedTuple):
+    name: str
+    ours: float
+    reference: float
+    ratio: float
+    target: str
+    checked: str  # what made the two sides comparable
+
+
+class NotComparable(Exception):
+    """The two sides of a comparison did not do the same work."""
 
 
 def need(tool: str) -> str:
@@ -143,7 +165,7 @@ def render(root: Path, name: str, style: str) -> Path:
     return root / name
 
 
-def bench_cli(root: Path, runs: int) -> list[tuple[str, float, float, float, str]]:
+def bench_cli(root: Path, runs: int) -> list[Row]:
     rows = []
     copier = str(BIN / "copier")
     times = hyperfine(
@@ -158,48 +180,66 @@ def bench_cli(root: Path, runs: int) -> list[tuple[str, float, float, float, str
     ref = times["copier --help"]
     for name in ("asgigen --help", "asgigen --version"):
         rows.append(
-            (
+            Row(
                 f"CLI start-up: {name} / copier --help",
                 times[name],
                 ref,
                 times[name] / ref,
                 "<= 0.45",
+                "both exited 0 (hyperfine stops otherwise)",
             )
         )
     template = subprocess.run(
         [
             sys.executable,
             "-c",
-            "from asgigen.generate import builtin_template;print(builtin_template())",
+            "from asgigen.template import builtin_template;print(builtin_template())",
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    times = hyperfine(
-        {
-            "asgigen new": f"{ASGIGEN[0]} new gen-a --style routed --no-check --no-git"
-            " --defaults -q",
-            "copier copy": f"{copier} copy --defaults --trust --quiet --data project_name=gen-b"
-            f" --data style=routed {template} gen-b",
-        },
-        runs,
-        root,
-        prepare="rm -rf gen-a gen-b",
-    )
+    generate = {
+        "asgigen new": f"{ASGIGEN[0]} new gen-a --style routed --no-check --no-git --defaults -q",
+        "copier copy": f"{copier} copy --defaults --trust --quiet --data project_name=gen-b"
+        f" --data style=routed {template} gen-b",
+    }
+    times = hyperfine(generate, runs, root, prepare="rm -rf gen-a gen-b")
+    # hyperfine's prepare removed one side's output before the other's last run: once more,
+    # untimed, to see that both wrote the same project.
+    shutil.rmtree(root / "gen-a", ignore_errors=True)
+    shutil.rmtree(root / "gen-b", ignore_errors=True)
+    for command in generate.values():
+        subprocess.run(command, shell=True, cwd=root, check=True, stdout=subprocess.DEVNULL)
+    ours_files, ref_files = files_of(root / "gen-a", "gen"), files_of(root / "gen-b", "gen")
+    if not ours_files or ours_files != ref_files:
+        raise NotComparable(
+            f"asgigen new and copier copy wrote different files: {ours_files ^ ref_files}"
+        )
     rows.append(
-        (
+        Row(
             "Generation: asgigen new --no-check / copier copy",
             times["asgigen new"],
             times["copier copy"],
             times["asgigen new"] / times["copier copy"],
             "<= 1.05",
+            f"both wrote the same {len(ours_files)} files",
         )
     )
     return rows
 
 
-def bench_check(root: Path, runs: int) -> list[tuple[str, float, float, float, str]]:
+def files_of(project: Path, name: str) -> set[str]:
+    """The files under `project`, its own name (gen-a, gen_a...) replaced by `name`."""
+    own = project.name
+    return {
+        str(path.relative_to(project)).replace(own, name).replace(own.replace("-", "_"), name)
+        for path in project.rglob("*")
+        if path.is_file()
+    }
+
+
+def bench_check(root: Path, runs: int) -> list[Row]:
     rows = []
     for style, target in (("raw", 2.5), ("fastapi", 4.0)):
         times = hyperfine(
@@ -209,15 +249,36 @@ def bench_check(root: Path, runs: int) -> list[tuple[str, float, float, float, s
             prepare=f"rm -rf chk-{style}",
         )
         rows.append(
-            (
+            Row(
                 f"asgigen new (tests + live boot), {style}",
                 times[style],
                 target,
                 times[style] / target,
                 f"<= {target} s",
+                "exited 0: its tests passed and it served (hyperfine stops otherwise)",
             )
         )
     return rows
+
+
+def answer(port: int, path: str) -> tuple[int, str, object]:
+    """Status, media type and body (parsed, if JSON) of one GET."""
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            status, headers, body = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, body = error.code, error.headers, error.read()
+    media_type = (headers.get("content-type") or "").split(";")[0].strip()
+    return status, media_type, json.loads(body) if media_type == "application/json" else body
+
+
+def same_answer(port_a: int, port_b: int, path: str, names: tuple[str, str]) -> str:
+    """Check that both servers answer GET `path` alike (and with a 200); say how."""
+    a, b = answer(port_a, path), answer(port_b, path)
+    if a != b or a[0] != 200:
+        raise NotComparable(f"GET {path}: {names[0]} answered {a!r}, {names[1]} {b!r}")
+    return f"same answer to GET {path}: {a[0]} {a[1]} {a[2]!r:.40}"
 
 
 def compare(
@@ -227,8 +288,8 @@ def compare(
     seconds: int,
     rounds: int,
     env: dict[str, str] | None = None,
-) -> tuple[float, float, float]:
-    """Median req/s of two apps and the median of their per-round ratios.
+) -> tuple[float, float, float, str]:
+    """Median req/s of two apps, the median of their per-round ratios, and what both answered.
 
     Both servers run at once and are loaded in turns, the order flipping each round (A B, B A,
     A B...), so neither drift nor going first favours one side; each round's ratio compares
@@ -238,30 +299,32 @@ def compare(
 
     results: tuple[list[float], list[float]] = ([], [])
     with uvicorn(*ours, env) as port_a, uvicorn(*reference, env) as port_b:
+        checked = same_answer(port_a, port_b, path, (ours[0], reference[0]))
         for round_number in range(rounds):
             order = (0, 1) if round_number % 2 == 0 else (1, 0)
             for side in order:
                 results[side].append(wrk((port_a, port_b)[side], path, seconds))
     ratios = [a / b for a, b in zip(*results, strict=True)]
-    return statistics.median(results[0]), statistics.median(results[1]), statistics.median(ratios)
+    medians = statistics.median(results[0]), statistics.median(results[1])
+    return *medians, statistics.median(ratios), checked
 
 
-def bench_apps(root: Path, seconds: int, rounds: int) -> list[tuple[str, float, float, float, str]]:
+def bench_apps(root: Path, seconds: int, rounds: int) -> list[Row]:
     rows = []
     # The noise floor: the reference against a second copy of itself. A ratio far from 1.00
     # here says how much to trust the rows below.
     simple = ("reference.simple_app:app", HERE)
-    ours, ref, ratio = compare(simple, simple, "/", seconds, rounds)
-    rows.append(("SimpleASGIApp / itself: noise floor (req/s)", ours, ref, ratio, "~1.00"))
+    *result, checked = compare(simple, simple, "/", seconds, rounds)
+    rows.append(Row("SimpleASGIApp / itself: noise floor (req/s)", *result, "~1.00", checked))
 
     raw = render(root, "bench-raw", "raw")
-    ours, ref, ratio = compare(("bench_raw.app:app", raw), simple, "/", seconds, rounds)
-    rows.append(("raw app / SimpleASGIApp, GET / (req/s)", ours, ref, ratio, ">= 0.95"))
+    *result, checked = compare(("bench_raw.app:app", raw), simple, "/", seconds, rounds)
+    rows.append(Row("raw app / SimpleASGIApp, GET / (req/s)", *result, ">= 0.95", checked))
 
     routed = render(root, "bench-routed", "routed")
     per_size: dict[int, tuple[float, float]] = {}
     for size in (5, 100):
-        ours, ref, ratio = compare(
+        ours, ref, ratio, checked = compare(
             ("routed_many:app", routed),
             ("reference.starlette_app:app", HERE),
             "/last/7",
@@ -270,38 +333,39 @@ def bench_apps(root: Path, seconds: int, rounds: int) -> list[tuple[str, float, 
             {"BENCH_ROUTES": str(size)},
         )
         per_size[size] = (ours, ref)
-        rows.append(
-            (f"routed / Starlette, last of {size} routes (req/s)", ours, ref, ratio, ">= 1.3")
-        )
+        name = f"routed / Starlette, last of {size} routes (req/s)"
+        rows.append(Row(name, ours, ref, ratio, ">= 1.3", checked))
     # Across sizes the servers ran minutes apart: these two ratios are of medians.
     rows.append(
-        (
+        Row(
             "routed: 100 routes / 5 routes, last route",
             per_size[100][0],
             per_size[5][0],
             per_size[100][0] / per_size[5][0],
             "flat (~1.0)",
+            "the rows above",
         )
     )
     rows.append(
-        (
+        Row(
             "Starlette: 100 routes / 5 routes, last route",
             per_size[100][1],
             per_size[5][1],
             per_size[100][1] / per_size[5][1],
             "(falls)",
+            "the rows above",
         )
     )
 
     api = render(root, "bench-api", "fastapi")
-    ours, ref, ratio = compare(
-        ("bench_api.app:app", api), ("reference.fastapi_bare:app", HERE), "/", seconds, rounds
+    ours_api = ("bench_api.app:app", api)
+    *result, checked = compare(ours_api, ("reference.fastapi_bare:app", HERE), "/", seconds, rounds)
+    rows.append(Row("fastapi app / bare FastAPI, GET / (req/s)", *result, ">= 0.95", checked))
+    *result, checked = compare(
+        ours_api, ("reference.fastapi_router:app", HERE), "/", seconds, rounds
     )
-    rows.append(("fastapi app / bare FastAPI, GET / (req/s)", ours, ref, ratio, ">= 0.95"))
-    ours, ref, ratio = compare(
-        ("bench_api.app:app", api), ("reference.fastapi_router:app", HERE), "/", seconds, rounds
-    )
-    rows.append(("fastapi app / bare FastAPI + APIRouter (req/s)", ours, ref, ratio, "(scaffold)"))
+    name = "fastapi app / bare FastAPI + APIRouter (req/s)"
+    rows.append(Row(name, *result, "(scaffold)", checked))
     return rows
 
 
@@ -309,23 +373,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs, for smoke tests")
     parser.add_argument("--only", choices=["cli", "check", "apps"], action="append")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
     need("hyperfine")
     need("wrk")
     runs, seconds, rounds = (2, 1, 1) if args.quick else (10, 3, 6)
     only = set(args.only or ["cli", "check", "apps"])
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="asgigen-bench-") as tmp:
-        root = Path(tmp)
-        if "cli" in only:
-            rows += bench_cli(root, runs)
-        if "check" in only:
-            rows += bench_check(root, max(2, runs // 3))
-        if "apps" in only:
-            rows += bench_apps(root, seconds, rounds)
+    rows: list[Row] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="asgigen-bench-") as tmp:
+            root = Path(tmp)
+            if "cli" in only:
+                rows += bench_cli(root, runs)
+            if "check" in only:
+                rows += bench_check(root, max(2, runs // 3))
+            if "apps" in only:
+                rows += bench_apps(root, seconds, rounds)
+    except NotComparable as error:
+        print(f"error: not comparable: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if args.json:
+        print(json.dumps([row._asdict() for row in rows], indent=2))
+        return
     print(f"{'benchmark':<58} {'ours':>10} {'reference':>10} {'ratio':>7}  target")
-    for name, ours, ref, ratio, target in rows:
-        print(f"{name:<58} {ours:>10.3f} {ref:>10.3f} {ratio:>7.3f}  {target}")
+    for row in rows:
+        print(
+            f"{row.name:<58} {row.ours:>10.3f} {row.reference:>10.3f} {row.ratio:>7.3f}"
+            f"  {row.target}"
+        )
 
 
 if __name__ == "__main__":
