@@ -19,13 +19,19 @@ def test_template_author_suite(pytester: pytest.Pytester) -> None:
         """
         def test_raw_variant(asgigen_project):
             project = asgigen_project(style="raw", project_name="my-api", port=9123)
-            assert project.package == "my_api"
+            assert project.answers["package_name"] == "my_api"
+            assert project.answers["port"] == 9123
+            assert project.path.name == "my-api"
             assert (project.path / "src" / "my_api" / "app.py").is_file()
             steps = project.check()
             assert [s.name for s in steps] == [
                 "ruff", "ruff-format", "mypy", "tests", "serve:uvicorn"
             ]
             assert all(s.status == "passed" for s in steps), steps
+            assert steps[-1].summary.startswith("uvicorn 127.0.0.1:")
+            booted = project.boot("hypercorn")
+            assert booted.name == "serve:hypercorn"
+            assert booted.status == "passed", booted
 
         def test_broken_variant_is_reported(asgigen_project, tmp_path):
             project = asgigen_project(style="raw")
@@ -33,6 +39,7 @@ def test_template_author_suite(pytester: pytest.Pytester) -> None:
             result = project.run_tests()
             assert result.status == "failed"
             assert "1 failed" in result.summary
+            assert "test_no" in result.output
         """
     )
     result = pytester.runpytest_subprocess("-q")  # the plugin loads through its entry point
