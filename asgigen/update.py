@@ -160,7 +160,6 @@ class _Source:
     old: str  # the version the project was made with (`_commit`)
     new: str | None  # the version to move to; None: the newest tag (copier's rule)
     builtin: bool
-    versions: list[str] = field(default_factory=list)  # built-in: every version, oldest first
 
 
 def _history_repo(history: list[TemplateVersion] | None, into: Path) -> Path:
@@ -207,7 +206,7 @@ def _template_source(
                     hint=f"known versions: {', '.join(versions)}; "
                     "install the asgigen that made it, or a newer one",
                 )
-        yield _Source(str(repo), str(old), vcs_ref or versions[-1], True, versions)
+        yield _Source(str(repo), str(old), vcs_ref or versions[-1], builtin=True)
 
 
 def update_project(
@@ -429,17 +428,10 @@ def check_update(path: Path, *, history: list[TemplateVersion] | None = None) ->
 
     project = _project(path)
     answers = _read_answers(project)
-    current = answers.get("_commit")
-    current = None if current is None else str(current)
-    with _template_source(answers, None, history) as source:
-        if source.builtin:
-            latest: str | None = source.versions[-1]
-        else:
-            with template.load(source.url) as newest:
-                latest = newest.loaded.commit
-    changes = (
-        template_history.changes_between(current or "0", latest)
-        if source.builtin and latest
-        else {}
-    )
-    return UpdateCheck(project, current, latest, changes)
+    current = None if answers.get("_commit") is None else str(answers["_commit"])
+    if answers.get("_src_path") == BUILTIN_SOURCE:  # the live template is the newest version
+        latest = history[-1].version if history else template_history.template_version()
+        changes = template_history.changes_between(current or "0", latest)
+        return UpdateCheck(project, current, latest, changes)
+    with _template_source(answers, None, history) as source, template.load(source.url) as newest:
+        return UpdateCheck(project, current, newest.loaded.commit)

@@ -95,6 +95,12 @@ def test_project_from_a_shipped_version_updates_to_the_current_one(
     (project / "tests/test_extra.py").write_text(EXTRA_TEST)
     commit_all(project, "the owner's edits")
 
+    before = files(project)
+    preview = run_cli("update", "--pretend", str(project))
+    assert f"shop: template {version} → {newest}; " in preview.stdout, preview.stderr
+    assert f"what changed in the template:\n  {newest}\n" in preview.stdout
+    assert files(project) == before  # --pretend changed nothing
+
     result = run_cli("update", str(project))
 
     assert f"shop: template {version} → {newest}" in result.stdout, result.stderr
