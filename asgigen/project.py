@@ -222,26 +222,31 @@ def update(
     count = f"{len(result.changed)} file(s) {verb}:" if result.changed else f"nothing {verb}"
     lines = [f"{result.path.name}: {versions}; {count}"]
     lines += [f"  {name}" for name in result.changed]
-    if result.changes:
-        lines.append("what changed in the template:")
-        for version, text in result.changes.items():
-            lines.append(f"  {version}")
-            lines += [f"    {line}" for line in text.splitlines()]
+    lines += _changelog(result.changes)
     if result.conflicts:
         lines.append("needs your attention:")
         lines += [f"  {name}: {why}" for name, why in sorted(result.conflicts.items())]
         print("\n".join(lines))
         names = ", ".join(sorted(result.conflicts))
         would = "would leave" if pretend else "left"
+        how = "apply the .rej hunks by hand" if mode == "rej" else "resolve the <<<<<<< markers"
         raise UpdateConflictError(
             f"update {would} conflicts in {len(result.conflicts)} file(s): {names}",
-            hint=None
-            if pretend
-            else "resolve them (the <<<<<<< markers, or the .rej files), then git add and commit",
+            hint=None if pretend else f"{how} (see above for each file), then git add and commit",
         )
     if result.changed and not pretend:
         lines.append("review with `git diff`, then commit")
     return "\n".join(lines)
+
+
+def _changelog(changes: dict[str, str]) -> list[str]:
+    """The template's changelog entries a project moves across, indented under a heading."""
+    if not changes:
+        return []
+    lines = ["what changed in the template:"]
+    for version, text in changes.items():
+        lines += [f"  {version}", *(f"    {line}" for line in text.splitlines())]
+    return lines
 
 
 def update_status(path: Path, *, as_json: bool) -> tuple[str, int]:
@@ -252,9 +257,9 @@ def update_status(path: Path, *, as_json: bool) -> tuple[str, int]:
     if as_json:
         text = json.dumps(status.to_dict(), indent=2)
     elif status.behind:
-        text = f"{status.path.name}: template {status.current} → {status.latest} available"
-        text += "".join(f"\n  {version}: {entry}" for version, entry in status.changes.items())
-        text += "\nrun `asgigen update` to bring it in"
+        lines = [f"{status.path.name}: template {status.current} → {status.latest} available"]
+        lines += [*_changelog(status.changes), "run `asgigen update` to bring it in"]
+        text = "\n".join(lines)
     else:
         text = f"{status.path.name}: template {status.current} is the newest"
     return text, EXIT_BEHIND if status.behind else 0
