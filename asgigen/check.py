@@ -122,11 +122,13 @@ def environment(
         yield environments.cached_environment(project.path, tools=tools, servers=servers)
 
 
-def run_tests(python: str, project: Project) -> StepResult:
-    """The project's own tests, as `pytest` in the project runs them."""
+def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
+    """The project's own tests, as `pytest` in the project runs them (`services`: variables
+    naming the URLs of the services the tests use)."""
     paths = import_paths(project.contract)
     env = project_env(
         {
+            **(services or {}),
             "PYTHONPATH": os.pathsep.join(paths),
             "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(tempfile.gettempdir()) / "asgigen-hypothesis"),
         }
@@ -147,7 +149,45 @@ def run_tests(python: str, project: Project) -> StepResult:
     return step
 
 
-def boot(python: str, project: Project, spec: ServerSpec) -> StepResult:
+def run_setup(python: str, project: Project, services: dict[str, str]) -> StepResult:
+    """The contract's `setup` command (migrations...), once before the servers boot."""
+    command = [python if part == "python" else part for part in project.contract.setup]
+    env = project_env({**services, "PYTHONPATH": os.pathsep.join(import_paths(project.contract))})
+    hint = f"cd {shlex.quote(str(project.path))} && {shlex.join(project.contract.setup)}"
+    step, _ = run_step("setup", command, project.path, hint=hint, env=env)
+    if step.ok:
+        step.summary = shlex.join(project.contract.setup)
+    return step
+
+
+def start_services(
+    project: Project, stack: contextlib.ExitStack, add: Callable[[StepResult], None]
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """Provide each service of the contract until `stack` closes: a step per service. Returns
+    the variables for the app and for the tests, or None when one could not be provided."""
+    from asgigen import services
+
+    app_env: dict[str, str] = {}
+    test_env: dict[str, str] = {}
+    for service in project.contract.services:
+        started = time.perf_counter()
+        name = f"service:{service.kind}"
+        try:
+            url, origin = stack.enter_context(services.provide(service.kind, service.url_env))
+        except CheckFailedError as err:
+            seconds = time.perf_counter() - started
+            add(StepResult(name, "failed", seconds, err.message, err.details, err.hint))
+            return None
+        add(StepResult(name, "passed", time.perf_counter() - started, origin))
+        app_env[service.url_env] = url
+        if service.test_url_env:
+            test_env[service.test_url_env] = os.environ.get(service.test_url_env) or url
+    return app_env, test_env
+
+
+def boot(
+    python: str, project: Project, spec: ServerSpec, services: dict[str, str] | None = None
+) -> StepResult:
     """Start the project under `spec`, run the contract's probes, stop it with SIGTERM."""
     name = f"serve:{spec.name}"
     contract = project.contract
@@ -157,7 +197,7 @@ def boot(python: str, project: Project, spec: ServerSpec) -> StepResult:
 
     started = time.perf_counter()
     try:
-        with running_server(spec, python=python, contract=contract) as server:
+        with running_server(spec, python=python, contract=contract, services=services) as server:
             passed = run_probes(server.host, server.port, contract)
             where = f"{server.host}:{server.port}"
             log = server.log_tail
@@ -206,12 +246,29 @@ def run_checks(
                 console.step("env", f"built {env.path}", env.built)
             for step in gates.run_gates(env.python, project.path, tools, env.path.parent):
                 add(step)
-            add(run_tests(env.python, project))
-            for spec in specs:
-                add(boot(env.python, project, spec))
+            with contextlib.ExitStack() as stack:
+                provided = start_services(project, stack, add)
+                app_env, test_env = provided or ({}, {})
+                add(run_tests(env.python, project, test_env))
+                ready = provided is not None
+                if ready and project.contract.setup:
+                    setup = run_setup(env.python, project, app_env)
+                    add(setup)
+                    ready = setup.ok
+                for spec in specs:
+                    if ready:
+                        add(boot(env.python, project, spec, app_env))
+                    else:
+                        add(_not_booted(spec, report.failures[-1]))
     except CheckFailedError as err:
         add(StepResult("environment", "failed", 0.0, err.message, err.details, err.hint))
     return report
+
+
+def _not_booted(spec: ServerSpec, cause: StepResult) -> StepResult:
+    return StepResult(
+        f"serve:{spec.name}", "skipped", 0.0, f"not booted: {cause.name} failed", hint=cause.hint
+    )
 
 
 def _show(console: Console, step: StepResult, on_step: Callable[[StepResult], None] | None) -> None:

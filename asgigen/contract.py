@@ -40,9 +40,21 @@ class HttpProbe:
     send: bytes = b""
     send_headers: tuple[tuple[str, str], ...] = ()
     echo: bool = False  # the body comes back exactly as sent
+    # Values of the JSON answer kept for later probes' paths: (name, key) → "{name}" in a path.
+    capture: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         return f"{self.method} {self.path} {self.status}"
+
+
+@dataclass(frozen=True)
+class Service:
+    """A backing service the project needs (asgigen/services.py provides it), and where the
+    project reads its URL: `url-env` for the app and its `setup`, `test-url-env` for its tests."""
+
+    kind: str
+    url_env: str
+    test_url_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,8 @@ class Contract:
     http: tuple[HttpProbe, ...] = ()
     websocket_echo: tuple[str, ...] = ()
     declared: bool = True
+    setup: tuple[str, ...] = ()  # run once before the servers boot, e.g. migrations
+    services: tuple[Service, ...] = ()
 
     @property
     def app_file(self) -> Path | None:
@@ -185,6 +199,9 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
     env = table.get("env", {})
     if not isinstance(env, dict):
         raise BadInputError(f'{where}: env must be a table of NAME = "value"')
+    setup = table.get("setup", [])
+    if not isinstance(setup, list) or not all(isinstance(part, str) for part in setup):
+        raise BadInputError(f"{where}: setup must be a command, as a list of strings")
     return Contract(
         project,
         source,
@@ -203,12 +220,42 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
             _path(path, f"{where}: websocket-echo")
             for path in _str_list(table, "websocket-echo", where)
         ),
+        setup=tuple(setup),
+        services=_services(table.get("services", {}), f"{where}: services"),
     )
+
+
+def _services(table: Any, where: str) -> tuple[Service, ...]:
+    from asgigen.services import KINDS
+
+    if not isinstance(table, dict):
+        raise BadInputError(f'{where} must be a table: postgres = {{ url-env = "APP_DB_URL" }}')
+    services = []
+    for kind, entry in table.items():
+        if kind not in KINDS:
+            raise BadInputError(
+                f"{where}: unknown service {kind!r}", hint=f"known services: {', '.join(KINDS)}"
+            )
+        if not isinstance(entry, dict):
+            raise BadInputError(f'{where}.{kind} must be a table: {{ url-env = "APP_DB_URL" }}')
+        unknown = sorted(set(entry) - {"url-env", "test-url-env"})
+        if unknown:
+            raise BadInputError(
+                f"{where}.{kind}: unknown key {unknown[0]!r}",
+                hint="known keys: url-env, test-url-env",
+            )
+        url_env = _optional_str(entry, "url-env", f"{where}.{kind}")
+        if not url_env:
+            raise BadInputError(
+                f"{where}.{kind} needs url-env, the variable the app reads the service's URL from"
+            )
+        services.append(Service(kind, url_env, _optional_str(entry, "test-url-env", where)))
+    return tuple(services)
 
 
 def _probe(entry: dict[str, Any], where: str) -> HttpProbe:
     known = {"method", "path", "status", "body", "contains", "json", "headers", "send"}
-    known |= {"send-headers", "echo"}
+    known |= {"send-headers", "echo", "capture"}
     unknown = sorted(set(entry) - known)
     if unknown:
         raise BadInputError(
@@ -234,6 +281,7 @@ def _probe(entry: dict[str, Any], where: str) -> HttpProbe:
         send=send.encode(),
         send_headers=_pairs(entry, "send-headers", where),
         echo=bool(entry.get("echo", False)),
+        capture=_pairs(entry, "capture", where, lower=False),
     )
 
 
@@ -270,11 +318,15 @@ def _tables(table: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]
     return value
 
 
-def _pairs(table: dict[str, Any], key: str, where: str) -> tuple[tuple[str, str], ...]:
+def _pairs(
+    table: dict[str, Any], key: str, where: str, *, lower: bool = True
+) -> tuple[tuple[str, str], ...]:
     value = table.get(key, {})
     if not isinstance(value, dict):
         raise BadInputError(f'{where}: {key} must be a table of name = "value"')
-    return tuple((str(name).lower(), str(text)) for name, text in value.items())
+    return tuple(
+        (str(name).lower() if lower else str(name), str(text)) for name, text in value.items()
+    )
 
 
 def _read_text(path: Path) -> str:

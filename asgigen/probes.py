@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from dataclasses import replace
 from typing import Any
 
 from asgigen.contract import Contract, HttpProbe, expects_json
@@ -41,8 +42,13 @@ def request(
 def run_probes(host: str, port: int, contract: Contract) -> list[str]:
     """Every probe of the contract, then the generic ones; raise on the first miss."""
     passed = [_ready(host, port, contract.ready)]
+    captured: dict[str, str] = {}
     for probe in contract.http:
-        check_http(host, port, probe)
+        path = probe.path
+        for name, value in captured.items():
+            path = path.replace("{" + name + "}", value)
+        probe = replace(probe, path=path)
+        captured |= check_http(host, port, probe)
         passed.append(probe.describe())
     status, _, _ = _send(host, port, "GET", contract.not_found)
     _expect(status == 404, f"GET {contract.not_found} answered {status}, expected 404")
@@ -59,8 +65,9 @@ def _ready(host: str, port: int, path: str) -> str:
     return f"ready GET {path} {status}"
 
 
-def check_http(host: str, port: int, probe: HttpProbe) -> None:
-    """Send the probe's request; raise CheckFailedError saying what differed."""
+def check_http(host: str, port: int, probe: HttpProbe) -> dict[str, str]:
+    """Send the probe's request; raise CheckFailedError saying what differed. Returns the
+    values the probe captures from its JSON answer (for later probes' paths)."""
     what = f"{probe.method} {probe.path}"
     status, headers, body = _send(host, port, probe.method, probe.path, probe.send, probe)
     _expect(status == probe.status, f"{what} answered {status}, expected {probe.status}")
@@ -83,6 +90,18 @@ def check_http(host: str, port: int, probe: HttpProbe) -> None:
         )
     if probe.echo:
         _expect(body == probe.send, f"{what} echoed {_short(body)}, expected {_short(probe.send)}")
+    captured: dict[str, str] = {}
+    if probe.capture:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        for name, key in probe.capture:
+            found = isinstance(document, dict) and key in document
+            _expect(found, f"{what} answered {_short(body)}, with no {key!r} to capture")
+            assert isinstance(document, dict)
+            captured[name] = str(document[key])
+    return captured
 
 
 def matches(actual: Any, expected: Any) -> bool:

@@ -96,8 +96,11 @@ class RunningServer:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def server_env(contract: Contract, host: str, port: int) -> dict[str, str]:
-    """The environment a server starts in: the contract's python path, address and settings."""
+def server_env(
+    contract: Contract, host: str, port: int, services: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a server starts in: the contract's python path, address and settings,
+    and the URLs of the services it uses."""
     paths = [str(contract.project / entry) for entry in contract.pythonpath]
     if os.environ.get("PYTHONPATH"):
         paths.append(os.environ["PYTHONPATH"])
@@ -109,7 +112,7 @@ def server_env(contract: Contract, host: str, port: int) -> dict[str, str]:
     if contract.port_env:
         extra[contract.port_env] = str(port)
     # WEB_CONCURRENCY (read by Uvicorn) must not change how the check boots the project.
-    env = project_env({**dict(contract.env), **extra})
+    env = project_env({**dict(contract.env), **(services or {}), **extra})
     env.pop("WEB_CONCURRENCY", None)
     return env
 
@@ -122,10 +125,12 @@ def running_server(
     contract: Contract,
     host: str = "127.0.0.1",
     ready_timeout: float = 60.0,
+    services: dict[str, str] | None = None,
 ) -> Iterator[RunningServer]:
-    """Start `spec` on a free port, wait until the ready path answers, and always stop it."""
+    """Start `spec` on a free port, wait until the ready path answers, and always stop it.
+    `services` are variables naming the URLs of the services it uses (a database)."""
     for attempt in range(1, BIND_ATTEMPTS + 1):
-        server = _start(spec, python=python, contract=contract, host=host)
+        server = _start(spec, python=python, contract=contract, host=host, services=services)
         try:
             _wait_ready(server, contract.ready, ready_timeout)
         except CheckFailedError:
@@ -163,14 +168,21 @@ def _lost_the_port(server: RunningServer) -> bool:
     return "address already in use" in log.lower()
 
 
-def _start(spec: ServerSpec, *, python: str, contract: Contract, host: str) -> RunningServer:
+def _start(
+    spec: ServerSpec,
+    *,
+    python: str,
+    contract: Contract,
+    host: str,
+    services: dict[str, str] | None = None,
+) -> RunningServer:
     port = free_port(host)
     command = spec.command(python, contract, host, port)
     log_fd, log_name = tempfile.mkstemp(prefix=f"asgigen-{spec.name}-", suffix=".log")
     process = subprocess.Popen(
         command,
         cwd=contract.project,
-        env=server_env(contract, host, port),
+        env=server_env(contract, host, port, services),
         stdin=subprocess.DEVNULL,
         stdout=log_fd,
         stderr=subprocess.STDOUT,

@@ -1,0 +1,234 @@
+"""Backing services a project's contract asks for, such as a real PostgreSQL.
+
+A contract names a service and the variable its app reads the service's URL from
+(`[tool.asgigen.services] postgres = { url-env = "APP_DATABASE_URL" }`). When the caller
+already set that variable, `asgigen check` uses the caller's server. Otherwise it starts a
+throwaway one here, from the PostgreSQL binaries installed on this machine, and always stops
+and removes it. With no binaries the step fails and names the command that installs them:
+a database the project needs is never silently left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from asgigen.errors import CheckFailedError
+
+# What a contract can ask for. Each URL is in its plain form (`postgresql://user:password@
+# host:port/database`, `sqlite:////absolute/path.db`): the project picks its own driver.
+KINDS = ("postgres", "sqlite")
+INSTALL_HINT = "install PostgreSQL's server binaries: apt-get install postgresql (Debian, Ubuntu)"
+# Where Debian's `postgresql` package puts initdb and pg_ctl (not on PATH), newest first.
+_DEBIAN_BINARIES = "/usr/lib/postgresql/*/bin"
+_START_ATTEMPTS = 3
+_TIMEOUT = 120.0
+_USER = "asgigen"
+_DATABASE = "app"
+
+
+def postgres_binaries() -> Path | None:
+    """The directory holding initdb, pg_ctl and createdb: on PATH, or where Debian puts them."""
+    found = shutil.which("initdb")
+    candidates = [Path(found).resolve().parent] if found else []
+    versions = sorted(glob.glob(_DEBIAN_BINARIES), key=_version_key, reverse=True)
+    candidates += [Path(directory) for directory in versions]
+    for directory in candidates:
+        if all((directory / tool).is_file() for tool in ("initdb", "pg_ctl", "createdb")):
+            return directory
+    return None
+
+
+def _version_key(directory: str) -> tuple[int, ...]:
+    version = Path(directory).parent.name
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def redact(url: str) -> str:
+    """`url` with its password replaced by ***: what may appear in output and logs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    credentials, at, location = rest.partition("@")
+    user, colon, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}{at}{location}"
+
+
+@contextlib.contextmanager
+def provide(kind: str, url_env: str) -> Iterator[tuple[str, str]]:
+    """The service's URL and where it came from: the caller's own `url_env` when set, else a
+    throwaway one, removed on exit."""
+    given = os.environ.get(url_env)
+    if given:
+        yield given, f"{url_env} as given: {redact(given)}"
+    elif kind == "postgres":
+        with throwaway_postgres() as url:
+            yield url, f"throwaway PostgreSQL {redact(url)}"
+    elif kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="asgigen-sqlite-") as directory:
+            yield f"sqlite:///{directory}/app.db", "throwaway SQLite file"
+    else:
+        raise ValueError(kind)
+
+
+def _unprivileged_user() -> pwd.struct_passwd | None:
+    """Who runs the server when asgigen runs as root (initdb refuses root): the `postgres`
+    account a distribution's package creates, else `nobody`. None when not root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise CheckFailedError(
+        "PostgreSQL refuses to run as root, and this machine has no postgres or nobody user",
+        hint="run asgigen as a normal user, or create one: useradd --system postgres",
+    )
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL server of its own in a temporary directory, on a free loopback port.
+
+    Yields the URL of a fresh database on it (user, password, database), in the plain
+    `postgresql://` form. The server is stopped and its directory removed whatever happens.
+    """
+    binaries = postgres_binaries()
+    if binaries is None:
+        raise CheckFailedError(
+            "the project needs PostgreSQL, and initdb and pg_ctl are not installed",
+            hint=INSTALL_HINT,
+        )
+    account = _unprivileged_user()
+    root = Path(tempfile.mkdtemp(prefix="asgigen-postgres-"))
+    try:
+        if account is not None:  # the server's own user must own its directory
+            os.chown(root, account.pw_uid, account.pw_gid)
+        password = secrets.token_hex(16)
+        data = root / "data"
+        password_file = root / "password"
+        password_file.write_text(password + "\n", encoding="utf-8")
+        if account is not None:
+            os.chown(password_file, account.pw_uid, account.pw_gid)
+        _run(
+            [
+                str(binaries / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                _USER,
+                "--pwfile",
+                str(password_file),
+                "--auth",
+                "scram-sha-256",
+                "--encoding",
+                "UTF8",
+                "--no-sync",  # a throwaway cluster: no fsync, much faster
+            ],
+            account,
+            root,
+        )
+        port = _start(binaries, data, root, account)
+        try:
+            env = {"PGPASSWORD": password}
+            where = ["-h", "127.0.0.1", "-p", str(port), "-U", _USER]
+            _run([str(binaries / "createdb"), *where, _DATABASE], account, root, env)
+            yield f"postgresql://{_USER}:{password}@127.0.0.1:{port}/{_DATABASE}"
+        finally:
+            _run(
+                [str(binaries / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate", "-w"],
+                account,
+                root,
+                check=False,
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _start(binaries: Path, data: Path, root: Path, account: pwd.struct_passwd | None) -> int:
+    """pg_ctl start on a free port (another one if it was taken meanwhile); returns the port."""
+    log = root / "server.log"
+    for attempt in range(1, _START_ATTEMPTS + 1):
+        port = _free_port()
+        # Sockets in the temporary directory: /var/run/postgresql may not exist or be ours.
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
+        result = _run(
+            [
+                str(binaries / "pg_ctl"),
+                "start",
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+            ],
+            account,
+            root,
+            check=False,
+        )
+        if result.returncode == 0:
+            return port
+        text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+        if "already in use" not in text or attempt == _START_ATTEMPTS:
+            raise CheckFailedError(
+                "the throwaway PostgreSQL server did not start",
+                details="\n".join((result.stdout + text).strip().splitlines()[-30:]),
+            )
+    raise AssertionError("unreachable")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run(
+    command: list[str],
+    account: pwd.struct_passwd | None,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    *,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL tool, as `account` when given (dropping root's privileges)."""
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", **(env or {})}
+    if account is not None:
+        environment |= {"HOME": str(cwd), "USER": account.pw_name, "LOGNAME": account.pw_name}
+    try:
+        result = subprocess.run(
+            command,
+            cwd=cwd,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            # Popen switches user itself (setgid, setgroups, setuid), no su or runuser needed.
+            user=account.pw_uid if account else None,
+            group=account.pw_gid if account else None,
+            extra_groups=[] if account else None,
+        )
+    except subprocess.TimeoutExpired:
+        raise CheckFailedError(f"{Path(command[0]).name} took over {_TIMEOUT:.0f} s") from None
+    if check and result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()
+        raise CheckFailedError(
+            f"{Path(command[0]).name} failed while starting a throwaway PostgreSQL: "
+            + (output.splitlines()[-1] if output else f"exit code {result.returncode}"),
+            details=output,
+        )
+    return result
