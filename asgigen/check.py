@@ -18,7 +18,7 @@ from typing import Any
 from asgigen import environments, gates
 from asgigen.console import Console
 from asgigen.contract import Contract, load_contract
-from asgigen.errors import AsgigenError, BadInputError, CheckFailedError
+from asgigen.errors import BadInputError, CheckFailedError
 from asgigen.servers import SERVERS, ServerSpec, running_server
 from asgigen.steps import StepResult, project_env, run_step
 
@@ -299,7 +299,3 @@ def raise_for(report: CheckReport) -> None:
         details=first.output,
         hint=first.hint,
     )
-
-
-def describe(error: AsgigenError) -> str:
-    return error.message
