@@ -43,10 +43,11 @@ def run_step(
     *,
     hint: str,
     env: dict[str, str] | None = None,
-    timeout: float = STEP_TIMEOUT,
+    timeout: float | None = None,
     summarise: bool = True,
 ) -> tuple[StepResult, str]:
     """Run `command`; a non-zero exit or a timeout fails the step. Returns it and its output."""
+    timeout = STEP_TIMEOUT if timeout is None else timeout
     started = time.perf_counter()
     try:
         result = subprocess.run(

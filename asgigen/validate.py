@@ -239,14 +239,16 @@ def run_variant(
         return result
     result.path = rendered.path
     add(StepResult("render", "passed", rendered.seconds, f"{len(rendered.files)} files"))
-    report = check.run_checks(
-        rendered.path,
-        servers=[spec.name for spec in servers],
-        isolated=isolated,
-        console=Console(quiet=True),
-        on_step=lambda step: add(step),
-    )
-    del report
+    try:
+        check.run_checks(
+            rendered.path,
+            servers=[spec.name for spec in servers],
+            isolated=isolated,
+            console=Console(quiet=True),
+            on_step=add,
+        )
+    except AsgigenError as err:  # a broken contract fails this variant, not the whole run
+        add(StepResult("contract", "failed", 0.0, err.message, err.details, err.hint))
     return result
 
 
