@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's asgigen
+
 from asgigen import template_history as history
 from asgigen.template import builtin_template
 

@@ -160,9 +160,6 @@ def commit_version(repo: Path, template: Path, version: str) -> bool:
 
 def open_repo(into: Path, bundle: Path | None = BUNDLE) -> Path:
     """A git repository at `into` holding the bundle's versions (an empty one without it)."""
-    from asgigen.template_history import released_filters
-
-    released_filters.register()  # rendering a released version may load the old extension
     if bundle is not None and bundle.is_file():
         git("clone", "--quiet", "--no-checkout", str(bundle), str(into), cwd=bundle.parent)
     else:
@@ -173,6 +170,9 @@ def open_repo(into: Path, bundle: Path | None = BUNDLE) -> Path:
 
 def build_repo(into: Path, live: Path, live_version: str, bundle: Path = BUNDLE) -> Path:
     """The shipped versions plus the live template as `live_version`: what update merges with."""
+    from asgigen.template_history import released_filters
+
+    released_filters.register()  # rendering a released version may load the old extension
     open_repo(into, bundle)
     commit_version(into, live, live_version)
     return into
