@@ -248,14 +248,15 @@ def update_project(
                 raise TemplateError(f"update failed: {_last_line(str(err))}") from None
         if source.builtin:
             record_builtin_source(project / ANSWERS_FILE, new.loaded.commit)
-        new_version = _read_answers(project).get("_commit")
+        recorded = _read_answers(project).get("_commit")
+        new_version = None if recorded is None else str(recorded)
         changed, deleted = _status(project)
         conflicts = _conflicts(project, changed, conflict)
         if deleted:
             conflicts |= _keep_dropped_edits(project, deleted, changed, source, answers)
             changed, _ = _status(project)
     changes = (
-        template_history.changes_between(source.old, str(new_version))
+        template_history.changes_between(source.old, new_version)
         if source.builtin and new_version
         else {}
     )
