@@ -215,7 +215,10 @@ def update(
 ) -> None:
     """Bring template changes into a project with a three-way merge; your edits stay."""
     from asgigen import project
+    from asgigen.errors import BadInputError
 
+    if json_output and not check_only:
+        raise BadInputError("--json goes with --check", hint="asgigen update --check --json")
     if check_only:
         text, code = project.update_status(path, as_json=json_output)
         print(text)

@@ -198,14 +198,15 @@ def _template_source(
         versions = sorted(
             _git("tag", "--list", cwd=repo).stdout.split(), key=template_history.version_key
         )
-        for version, what in ((str(old or ""), "was made with"), (vcs_ref, "asked for")):
-            if version is not None and version not in versions:
-                raise BadInputError(
-                    f"the project {what} template version {version or '(none)'}, which this "
-                    "asgigen does not carry",
-                    hint=f"known versions: {', '.join(versions)}; "
-                    "install the asgigen that made it, or a newer one",
-                )
+        hint = f"known versions: {', '.join(versions)}"
+        if str(old or "") not in versions:
+            raise BadInputError(
+                f"the project was made with template version {old or '(none)'}, which this "
+                "asgigen does not carry",
+                hint=f"{hint}; install the asgigen that made it, or a newer one",
+            )
+        if vcs_ref is not None and vcs_ref not in versions:
+            raise BadInputError(f"--vcs-ref {vcs_ref}: no such template version", hint=hint)
         yield _Source(str(repo), str(old), vcs_ref or versions[-1], builtin=True)
 
 
