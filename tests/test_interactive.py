@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import sys
@@ -14,12 +15,29 @@ import pytest
 pty = pytest.importorskip("pty")
 
 
-def drive(command: list[str], cwd: Path, answers: dict[str, str], timeout: float = 60) -> str:
-    """Run `command` on a pseudo-terminal, typing an answer at each prompt named in `answers`
-    and pressing Enter (accept the default) at every other one. Returns the transcript.
+# prompt_toolkit (copier's prompts) enters raw mode and attaches to the terminal's input, then
+# draws the prompt, turning bracketed paste on as it does: this sequence starts each prompt.
+PROMPT_STARTS = b"\x1b[?2004h"
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x08")
 
-    It types only when the output has been quiet for a moment, and confirms an answer only
-    once the terminal echoed it, so a slow machine makes it slower, not wrong."""
+
+def prompt_message(drawn: bytes) -> str | None:
+    """The question a prompt shows ("🎤 <message>"), once its first line is fully drawn."""
+    text = ESCAPES.sub("", drawn.decode("utf-8", errors="replace"))
+    _, mark, rest = text.partition("🎤")
+    if not mark or "\n" not in rest:
+        return None
+    return rest.split("\n", 1)[0].strip()
+
+
+def drive(command: list[str], cwd: Path, answers: dict[str, str], timeout: float = 180) -> str:
+    """Run `command` on a pseudo-terminal, typing an answer at each prompt whose question
+    contains a key of `answers` and pressing Enter (accept the default) at every other one.
+    Returns the transcript.
+
+    Nothing is typed until a prompt has been drawn, and the prompt is drawn only after it
+    listens: no guessing from pauses in the output, so a slow machine makes it slower, not
+    wrong. `timeout` bounds the whole run, with room for a loaded machine."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: becomes the command
         os.chdir(cwd)
@@ -27,56 +45,40 @@ def drive(command: list[str], cwd: Path, answers: dict[str, str], timeout: float
         env.pop("CI", None)
         os.execve(command[0], command, env)
     transcript = b""
-    answered: set[str] = set()
-    pending: tuple[str, str] | None = None
+    answered = 0  # prompts answered so far
     deadline = time.monotonic() + timeout
-    idle_since = time.monotonic()
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:  # the child closed the terminal: it has exited
-                    break
-                if not chunk:
-                    break
-                transcript += chunk
-                idle_since = time.monotonic()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                text = transcript.decode(errors="replace")
+                pytest.fail(f"no exit after {timeout:.0f} s; the terminal showed:\n{text}")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
                 continue
-            if time.monotonic() - idle_since < 0.5:
-                continue
-            # Quiet for a moment: a prompt waits for us.
-            last_prompt = transcript.decode("utf-8", errors="replace").rsplit("🎤", 1)[-1]
-            if pending is not None:
-                question, answer = pending
-                if answer in last_prompt:  # the terminal echoed it: confirm
-                    os.write(fd, b"\r")
-                    answered.add(question)
-                    pending = None
-                else:  # typed before the prompt listened: type it again
-                    os.write(fd, b"\x15" + answer.encode())
-            else:
-                for question, answer in answers.items():
-                    if question in last_prompt and question not in answered:
-                        pending = (question, answer)
-                        os.write(fd, b"\x15" + answer.encode())  # Ctrl-U clears the default
-                        break
-                else:
-                    os.write(fd, b"\r")  # accept the default
-            idle_since = time.monotonic()
-        else:
-            text = transcript.decode(errors="replace")
-            pytest.fail("the prompts did not finish in time:\n" + text)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal: it has exited
+                break
+            if not chunk:
+                break
+            transcript += chunk
+            prompts = transcript.split(PROMPT_STARTS)[1:]
+            while answered < len(prompts):
+                message = prompt_message(prompts[answered])
+                if message is None:  # still being drawn
+                    break
+                answer = next((a for q, a in answers.items() if q in message), None)
+                keys = b"\r" if answer is None else b"\x15" + answer.encode() + b"\r"
+                os.write(fd, keys)  # Ctrl-U clears the default; Enter confirms
+                answered += 1
     finally:
-        exit_by = time.monotonic() + 10
-        done, status = os.waitpid(pid, os.WNOHANG)
-        while done == 0 and time.monotonic() < exit_by:
-            time.sleep(0.05)
-            done, status = os.waitpid(pid, os.WNOHANG)
-        if done == 0:  # still running: a test that failed must not leave it behind
+        pidfd = os.pidfd_open(pid)  # readable once the child has exited
+        exited, _, _ = select.select([pidfd], [], [], 30)
+        os.close(pidfd)
+        if not exited:  # still running: a test that failed must not leave it behind
             os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0, transcript.decode(errors="replace")
     return transcript.decode("utf-8", errors="replace")
