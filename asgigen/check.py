@@ -249,20 +249,48 @@ def run_checks(
             with contextlib.ExitStack() as stack:
                 provided = start_services(project, stack, add)
                 app_env, test_env = provided or ({}, {})
-                add(run_tests(env.python, project, test_env))
-                ready = provided is not None
-                if ready and project.contract.setup:
-                    setup = run_setup(env.python, project, app_env)
-                    add(setup)
-                    ready = setup.ok
-                for spec in specs:
-                    if ready:
-                        add(boot(env.python, project, spec, app_env))
-                    else:
-                        add(_not_booted(spec, report.failures[-1]))
+                if provided is None:
+                    failed_service = report.steps[-1]
+                    add(run_tests(env.python, project, test_env))
+                    for spec in specs:
+                        add(_not_booted(spec, failed_service))
+                elif test_env:
+                    # The tests use the servers' services: one after the other.
+                    add(run_tests(env.python, project, test_env))
+                    for step in setup_and_boots(env.python, project, specs, app_env):
+                        add(step)
+                else:
+                    for step in tests_beside_boots(env.python, project, specs, app_env):
+                        add(step)
     except CheckFailedError as err:
         add(StepResult("environment", "failed", 0.0, err.message, err.details, err.hint))
     return report
+
+
+def setup_and_boots(
+    python: str, project: Project, specs: list[ServerSpec], services: dict[str, str]
+) -> list[StepResult]:
+    """The contract's setup, if any, then a boot under each server (skipped if setup failed)."""
+    if not project.contract.setup:
+        return [boot(python, project, spec, services) for spec in specs]
+    setup = run_setup(python, project, services)
+    if not setup.ok:
+        return [setup, *(_not_booted(spec, setup) for spec in specs)]
+    return [setup, *(boot(python, project, spec, services) for spec in specs)]
+
+
+def tests_beside_boots(
+    python: str, project: Project, specs: list[ServerSpec], services: dict[str, str]
+) -> list[StepResult]:
+    """The tests, and meanwhile in a thread the setup and the boots: for projects whose tests
+    share nothing with the servers (each runs in processes of its own, on ports of its own;
+    the tests get no service URL). The steps come back in that order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="asgigen-boot") as pool:
+        boots = pool.submit(setup_and_boots, python, project, specs, services)
+        tests = run_tests(python, project)
+        return [tests, *boots.result()]
 
 
 def _not_booted(spec: ServerSpec, cause: StepResult) -> StepResult:
