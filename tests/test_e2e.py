@@ -284,18 +284,31 @@ def _delete_echo_route(project: Path) -> None:
 
 
 def _delete_echo_tests(project: Path) -> None:
-    """Remove each test function (with its decorators) that requests /echo."""
-    for test in (project / "tests").glob("test_*.py"):
-        source = test.read_text()
+    """Remove each function (with its decorators) that requests /echo, and what calls them."""
+    files = {test: test.read_text() for test in (project / "tests").glob("*.py")}
+    spans: dict[str, tuple[Path, int, int, str]] = {}
+    for test, source in files.items():
         lines = source.splitlines(keepends=True)
-        doomed: list[tuple[int, int]] = []
         for node in ast.parse(source).body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
                 end = node.end_lineno or node.lineno
-                if "/echo" in "".join(lines[start:end]):
-                    doomed.append((start, end))
-        for start, end in reversed(doomed):
+                spans[f"{test}:{node.name}"] = (test, start, end, "".join(lines[start:end]))
+    doomed = {key for key, (_, _, _, text) in spans.items() if "/echo" in text}
+    while True:  # a helper that requests /echo takes its callers with it
+        names = {key.rsplit(":", 1)[1] for key in doomed}
+        callers = {
+            key
+            for key, (_, _, _, text) in spans.items()
+            if key not in doomed and any(re.search(rf"\b{name}\b", text) for name in names)
+        }
+        if not callers:
+            break
+        doomed |= callers
+    for test, source in files.items():
+        lines = source.splitlines(keepends=True)
+        cuts = sorted((s[1], s[2]) for key, s in spans.items() if key in doomed and s[0] == test)
+        for start, end in reversed(cuts):
             del lines[start:end]
         test.write_text("".join(lines))
 
