@@ -17,6 +17,7 @@ import pwd
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -108,7 +109,7 @@ def throwaway_postgres() -> Iterator[str]:
             hint=INSTALL_HINT,
         )
     account = _unprivileged_user()
-    root = Path(tempfile.mkdtemp(prefix="asgigen-postgres-"))
+    root = Path(tempfile.mkdtemp(prefix="asgigen-postgres-", dir=_temporary_root(account)))
     try:
         if account is not None:  # the server's own user must own its directory
             os.chown(root, account.pw_uid, account.pw_gid)
@@ -151,6 +152,17 @@ def throwaway_postgres() -> Iterator[str]:
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _temporary_root(account: pwd.struct_passwd | None) -> str | None:
+    """Where the server's directory goes: the usual temporary directory, unless the server's
+    own user could not reach it (a TMPDIR inside a private directory): then /tmp."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if account is None or all(
+        os.stat(directory).st_mode & stat.S_IXOTH for directory in (base, *base.parents)
+    ):
+        return None
+    return "/tmp"
 
 
 def _start(binaries: Path, data: Path, root: Path, account: pwd.struct_passwd | None) -> int:

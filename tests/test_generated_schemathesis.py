@@ -2,11 +2,13 @@
 
 A generated fastapi project is served by `python -m demo` (Uvicorn) on a free loopback port,
 and `st run <url>/openapi.json --checks all` fuzzes every operation against it: status codes,
-content types, headers and bodies must all be the ones the schema documents.
+content types, headers and bodies must all be the ones the schema documents. Each database
+variant: SQLite (the default), PostgreSQL (a throwaway server) and none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from asgigen import generate
+from asgigen import generate, services
 
 ST = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
 pytestmark = pytest.mark.skipif(ST is None, reason="schemathesis is not installed")
@@ -42,16 +44,44 @@ def clean_environment() -> dict[str, str]:
     }
 
 
+# Operations in each variant's schema: /, /health, /ready, /echo and the items.
+OPERATIONS = {"sqlite": 9, "postgres": 9, "none": 5}
+
+
+@pytest.fixture(scope="module", params=list(OPERATIONS))
+def database(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and services.postgres_binaries() is None:
+        pytest.skip(f"PostgreSQL is not installed ({services.INSTALL_HINT})")
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[str]:
     target = tmp_path_factory.mktemp("schemathesis") / "demo"
     request = generate.GenerateRequest(
-        target=target, style="fastapi", defaults=True, interactive=False
+        target=target,
+        style="fastapi",
+        data={"database": database},
+        defaults=True,
+        interactive=False,
     )
     project = generate.new_project(request).path
+    with contextlib.ExitStack() as stack:
+        extra = {}
+        if database == "postgres":
+            url = stack.enter_context(services.throwaway_postgres())
+            extra["DEMO_DATABASE_URL"] = url
+            env = {**clean_environment(), **extra, "PYTHONPATH": str(project / "src")}
+            migrate = [sys.executable, "-m", "demo", "migrate"]
+            subprocess.run(migrate, cwd=project, env=env, check=True, capture_output=True)
+        yield from _serve(project, extra)
+
+
+def _serve(project: Path, extra: dict[str, str]) -> Iterator[str]:
     port = free_port()
     env = {
         **clean_environment(),
+        **extra,
         "PYTHONPATH": str(project / "src"),
         "DEMO_HOST": "127.0.0.1",
         "DEMO_PORT": str(port),
@@ -86,7 +116,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.stdout.close()
 
 
-def test_every_schemathesis_check_passes(served: str, tmp_path: Path) -> None:
+def test_every_schemathesis_check_passes(served: str, database: str, tmp_path: Path) -> None:
     assert ST is not None
     report = tmp_path / "report.json"
     result = subprocess.run(
@@ -121,7 +151,7 @@ def test_every_schemathesis_check_passes(served: str, tmp_path: Path) -> None:
     data = json.loads(report.read_text())
     cases = data["test_cases"]
     print(f"schemathesis: {cases['generated']} cases, {cases['with_failures']} with failures")
-    assert data["operations"]["tested"] == data["operations"]["total"] == 5
+    assert data["operations"]["tested"] == data["operations"]["total"] == OPERATIONS[database]
     assert cases["generated"] > 50  # every operation was really exercised
     assert cases["with_failures"] == 0
     assert data["failures"] == []
