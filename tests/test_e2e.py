@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from asgigen.contract import load_contract
 from tests.conftest import asgigen_env, run_asgigen
 
 STYLES = ["raw", "routed", "fastapi"]
 SERVERS = ["uvicorn", "hypercorn", "daphne", "granian"]
 GATES = ["ruff", "ruff-format", "mypy"]
-# Probes each style's contract declares beyond the shared surface (the old extra_paths).
-STYLE_PROBES = {"raw": [], "routed": ["GET /items/42 200"], "fastapi": ["GET /items/42 200"]}
+# What every style serves (DESIGN.md), proved by each style's contract.
+SURFACE = ["GET / 200", "GET /health 200", "POST /echo 200", "unknown path 404", "ws /ws echo"]
 # Files and directories running a project's checks must never leave in it.
 LITTER = ["__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".venv"]
 pytestmark = pytest.mark.e2e
@@ -42,6 +43,27 @@ def git(project: Path, *args: str) -> str:
 
 def litter(project: Path) -> list[str]:
     return sorted(str(path.relative_to(project)) for name in LITTER for path in project.rglob(name))
+
+
+def declared_probes(project: Path) -> list[str]:
+    """The HTTP probes the project's contract declares, as patterns of a boot's summary.
+
+    A path may use a value an earlier probe captured (`/items/{item}`): any value will do.
+    """
+    probes = [
+        re.sub(r"\\\{[^}]*\\\}", "[^ ,]+", re.escape(probe.describe()))
+        for probe in load_contract(project).http
+    ]
+    assert probes  # the built-in styles all declare some
+    return probes
+
+
+def proves_all(summary: str, project: Path) -> None:
+    """The boot's summary names the shared surface and every probe of the contract."""
+    for probe in SURFACE:
+        assert probe in summary
+    for pattern in declared_probes(project):
+        assert re.search(rf"(^|[ ,]){pattern}(,|$| )", summary), (pattern, summary)
 
 
 def step_line(stderr: str, label: str) -> str:
@@ -104,10 +126,8 @@ def test_new_generates_and_proves_each_style(tmp_path: Path, style: str) -> None
     assert "failed" not in tests
     serve = step_line(result.stderr, "serve")
     assert "uvicorn 127.0.0.1:" in serve
-    for probe in ["GET / 200", "GET /health 200", "unknown path 404", "ws /ws echo"]:
-        assert probe in serve
-    for probe in STYLE_PROBES[style]:
-        assert probe in serve
+    # The shared surface and every probe of the style's contract (its own routes too).
+    proves_all(serve, project)
     assert "skipped" not in result.stderr
     assert result.stdout.startswith(f"shop-{style} is ready: {project}")
     assert f"run python -m shop_{style}" in result.stdout
@@ -140,16 +160,20 @@ def test_check_under_every_server(projects: dict[str, Path], style: str) -> None
     assert report["contract"] == "pyproject.toml [tool.asgigen]"
     assert report["app"] == f"m_{style}.app:app"
     steps = {step["name"]: step for step in report["steps"]}
-    assert list(steps) == [*GATES, "tests", *(f"serve:{server}" for server in SERVERS)]
+    names = list(steps)
+    # Gates first, the tests, then one boot per server (a style may add service steps).
+    assert names[:3] == GATES
+    assert "tests" in names
+    assert [name for name in names if name.startswith("serve:")] == [
+        f"serve:{server}" for server in SERVERS
+    ]
+    assert names[-4:] == [f"serve:{server}" for server in SERVERS]
     # Each server is really started and answering: a skip would not do here.
     assert {step["status"] for step in report["steps"]} == {"passed"}, steps
     for server in SERVERS:
         summary = steps[f"serve:{server}"]["summary"]
         assert summary.startswith(f"{server} 127.0.0.1:")
-        for probe in ["GET / 200", "GET /health 200", "POST /echo 200", "ws /ws echo"]:
-            assert probe in summary
-        for probe in STYLE_PROBES[style]:
-            assert probe in summary
+        proves_all(summary, project)
     assert litter(project) == []
 
 
