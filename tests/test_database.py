@@ -1,0 +1,228 @@
+"""The database variants proved for real: `asgigen check` boots a fastapi project against a
+real PostgreSQL, a throwaway one asgigen starts and removes, or the one the caller names; the
+contract keys behind it (services, setup, captured probe values); compose.yaml's structure."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from asgigen import check, generate, services
+from asgigen.contract import load_contract
+from asgigen.errors import BadInputError
+from tests.conftest import asgigen_env, run_asgigen
+
+pytestmark = pytest.mark.e2e
+needs_postgres = pytest.mark.skipif(
+    services.postgres_binaries() is None, reason=f"PostgreSQL: {services.INSTALL_HINT}"
+)
+
+
+def make(tmp_path: Path, database: str, name: str = "shop") -> Path:
+    request = generate.GenerateRequest(
+        target=tmp_path / name,
+        style="fastapi",
+        data={"database": database},
+        defaults=True,
+        interactive=False,
+    )
+    return generate.new_project(request).path
+
+
+def refuses(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return False
+    except OSError:
+        return True
+
+
+def fetch(url: str, query: str) -> object:
+    import asyncpg
+
+    async def run() -> object:
+        connection = await asyncpg.connect(url)
+        try:
+            return await connection.fetchval(query)
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+@needs_postgres
+def test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server(
+    tmp_path: Path,
+) -> None:
+    project = make(tmp_path, "postgres")
+    env = asgigen_env()
+    env.pop("SHOP_DATABASE_URL", None)
+    env.pop("SHOP_TEST_DATABASE_URL", None)
+    result = run_asgigen("check", str(project), "--server", "all", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"shop: all \d+ checks passed", result.stdout)
+    found = re.search(
+        r"throwaway PostgreSQL postgresql://asgigen:\*\*\*@127\.0\.0\.1:(\d+)/app", result.stderr
+    )
+    assert found, result.stderr
+    for server in ("uvicorn", "hypercorn", "daphne", "granian"):
+        assert re.search(
+            rf"{server} 127\.0\.0\.1:\d+ .*POST /items 201, GET /items/\d+ 200, POST /items 409",
+            result.stderr,
+        )
+    assert "python -m shop migrate" in result.stderr
+    # The tests ran on it too (62 of them, each on a database of its own), and it is gone.
+    assert refuses(int(found.group(1)))
+    assert not (project / "shop.db").exists()
+
+
+@needs_postgres
+def test_check_uses_the_database_the_caller_names(tmp_path: Path) -> None:
+    project = make(tmp_path, "postgres")
+    with services.throwaway_postgres() as url:  # "the caller's" server, started here
+        password = url.split(":")[2].split("@")[0]
+        env = asgigen_env(SHOP_DATABASE_URL=url)
+        env.pop("SHOP_TEST_DATABASE_URL", None)
+        result = run_asgigen("check", str(project), cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "SHOP_DATABASE_URL as given: postgresql://asgigen:***@127.0.0.1:" in result.stderr
+        assert password not in result.stdout + result.stderr
+        # Migrated by the contract's setup; the probes cleaned up after themselves.
+        assert fetch(url, "SELECT version_num FROM alembic_version") == "0001"
+        assert fetch(url, "SELECT count(*) FROM items") == 0
+
+
+def test_throwaway_postgres_is_real_and_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    if services.postgres_binaries() is None:
+        pytest.skip(services.INSTALL_HINT)
+    made: list[str] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def recording(*args: object, **kwargs: object) -> str:
+        path = mkdtemp(*args, **kwargs)  # type: ignore[call-overload]
+        made.append(str(path))
+        return str(path)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording)
+    with services.throwaway_postgres() as url:
+        assert fetch(url, "SELECT current_database()") == "app"
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+    assert refuses(port)
+    assert made
+    assert not any(Path(path).exists() for path in made)
+
+
+def test_without_postgres_binaries_the_check_fails_and_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make(tmp_path, "postgres")
+    monkeypatch.setattr(services, "postgres_binaries", lambda: None)
+    monkeypatch.delenv("SHOP_DATABASE_URL", raising=False)
+    report = check.run_checks(project, with_gates=False)
+    steps = {step.name: step for step in report.steps}
+    assert not report.ok
+    service = steps["service:postgres"]
+    assert service.status == "failed"
+    assert service.hint is not None
+    assert "apt-get install postgresql" in service.hint
+    # Never a silent pass: the boot is not run, and that is not a pass either.
+    assert steps["serve:uvicorn"].status == "skipped"
+    assert "setup" not in steps
+
+
+def test_sqlite_project_check_uses_a_throwaway_file(tmp_path: Path) -> None:
+    project = make(tmp_path, "sqlite", name="cafe")
+    env = asgigen_env()
+    env.pop("CAFE_DATABASE_URL", None)
+    result = run_asgigen("check", str(project), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "throwaway SQLite file" in result.stderr
+    assert not list(project.rglob("*.db"))  # nothing left in the project
+
+
+def contract_with(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.asgigen]\napp = "x:app"\n' + text, encoding="utf-8"
+    )
+    return tmp_path
+
+
+def test_contract_reads_services_setup_and_captures(tmp_path: Path) -> None:
+    contract = load_contract(
+        contract_with(
+            tmp_path,
+            'setup = ["python", "-m", "x", "migrate"]\n'
+            "[[tool.asgigen.http]]\n"
+            'method = "POST"\npath = "/items"\nstatus = 201\ncapture = { item = "id" }\n'
+            "[tool.asgigen.services]\n"
+            'postgres = { url-env = "X_DB", test-url-env = "X_TEST_DB" }\n',
+        )
+    )
+    assert contract.setup == ("python", "-m", "x", "migrate")
+    assert [(s.kind, s.url_env, s.test_url_env) for s in contract.services] == [
+        ("postgres", "X_DB", "X_TEST_DB")
+    ]
+    assert contract.http[0].capture == (("item", "id"),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[tool.asgigen.services]\nmysql = { url-env = "X" }\n', "unknown service 'mysql'"),
+        ('[tool.asgigen.services]\npostgres = { test-url-env = "X" }\n', "needs url-env"),
+        ('[tool.asgigen.services]\npostgres = { url = "X" }\n', "unknown key 'url'"),
+        ('setup = "migrate"\n', "setup must be a command"),
+    ],
+)
+def test_contract_refuses_bad_services(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(BadInputError, match=message):
+        load_contract(contract_with(tmp_path, text))
+
+
+def test_compose_runs_migrations_before_the_app_on_a_healthy_postgres(tmp_path: Path) -> None:
+    # No Docker engine here: the structure is what can be proved.
+    project = make(tmp_path, "postgres")
+    compose = yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))
+    db, migrate, app = (compose["services"][name] for name in ("db", "migrate", "app"))
+    assert db["image"].startswith("postgres:")
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert db["volumes"] == ["db-data:/var/lib/postgresql/data"]
+    assert "db-data" in compose["volumes"]
+    assert migrate["command"] == ["python", "-m", "shop", "migrate"]
+    assert migrate["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert app["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    url = "postgresql://shop:shop@db:5432/shop"
+    assert (
+        migrate["environment"]["SHOP_DATABASE_URL"]
+        == app["environment"]["SHOP_DATABASE_URL"]
+        == url
+    )
+    assert app["ports"] == ["8000:8000"]
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    job = workflow["jobs"]["test"]
+    assert job["services"]["postgres"]["image"].startswith("postgres:")
+    assert job["env"]["SHOP_TEST_DATABASE_URL"].startswith("postgresql://")
+    # The other variants have neither.
+    sqlite = make(tmp_path, "sqlite", name="cafe")
+    assert not (sqlite / "compose.yaml").exists()
+    workflow = yaml.safe_load((sqlite / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+    assert "services" not in workflow["jobs"]["test"]
+
+
+def test_explain_shows_the_database_steps(tmp_path: Path) -> None:
+    project = make(tmp_path, "sqlite", name="cafe")
+    result = run_asgigen("explain", str(project), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for step in ("router → dependency", "pool", "handler → query", "commit"):
+        assert step in result.stdout
+    for symbol in ("get_session", "create_engine", "read_item", "save"):
+        assert symbol in result.stdout
