@@ -1,4 +1,7 @@
-"""`python -m demo`: serve the app with Uvicorn, configured from the environment."""
+"""`python -m demo`: serve the app with Uvicorn, configured from the environment.
+
+`python -m demo migrate` applies the database migrations and exits.
+"""
 
 from __future__ import annotations
 
@@ -74,12 +77,38 @@ def load_settings() -> Settings:
     except ValidationError as err:
         first = err.errors()[0]
         name = PREFIX + "_".join(str(part) for part in first["loc"]).upper()
-        print(f"error: {name}={first.get('input')!r} is invalid: {first['msg']}", file=sys.stderr)
+        # A URL may hold a password: never show its value.
+        shown = name if name.endswith("_URL") else f"{name}={first.get('input')!r}"
+        print(f"error: {shown} is invalid: {first['msg']}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def database_ready(settings: Settings, *, migrate: bool = False) -> None:
+    """Migrate, or check that the database answers and is migrated; one line and exit 1 if not."""
+    from demo import migrate as migrations
+
+    try:
+        if migrate:
+            migrations.upgrade(settings)
+            print(f"{settings.database_location()}: at revision {migrations.head()}")
+        else:
+            migrations.prepare(settings)
+    except migrations.DatabaseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def main() -> None:
     settings = load_settings()
+    command = sys.argv[1:]
+    if command == ["migrate"]:
+        database_ready(settings, migrate=True)
+        return
+    if command:
+        print(f"error: unknown command {' '.join(command)!r}", file=sys.stderr)
+        print("usage: python -m demo [migrate]", file=sys.stderr)
+        raise SystemExit(2)
+    database_ready(settings)
     # On SIGTERM or Ctrl-C Uvicorn stops accepting, lets in-flight requests finish (up to the
     # graceful-shutdown timeout), runs lifespan shutdown and exits 0.
     uvicorn.run(APP, **server_options(settings))
