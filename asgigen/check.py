@@ -131,7 +131,8 @@ def run_tests(python: str, project: Project, services: dict[str, str] | None = N
             **(services or {}),
             "PYTHONPATH": os.pathsep.join(paths),
             "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(tempfile.gettempdir()) / "asgigen-hypothesis"),
-        }
+        },
+        python,
     )
     command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
     hint = f"cd {shlex.quote(str(project.path))} && {shlex.quote(python)} -m pytest"
@@ -152,7 +153,8 @@ def run_tests(python: str, project: Project, services: dict[str, str] | None = N
 def run_setup(python: str, project: Project, services: dict[str, str]) -> StepResult:
     """The contract's `setup` command (migrations...), once before the servers boot."""
     command = [python if part == "python" else part for part in project.contract.setup]
-    env = project_env({**services, "PYTHONPATH": os.pathsep.join(import_paths(project.contract))})
+    paths = os.pathsep.join(import_paths(project.contract))
+    env = project_env({**services, "PYTHONPATH": paths}, python)
     hint = f"cd {shlex.quote(str(project.path))} && {shlex.join(project.contract.setup)}"
     step, _ = run_step("setup", command, project.path, hint=hint, env=env)
     if step.ok:

@@ -65,5 +65,6 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
             command.append(
                 "src" if (project / "src").is_dir() else "."
             )  # mypy needs a target when the config names none
-        steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=project_env())[0])
+        env = project_env(python=python)
+        steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=env)[0])
     return steps

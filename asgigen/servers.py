@@ -97,7 +97,11 @@ class RunningServer:
 
 
 def server_env(
-    contract: Contract, host: str, port: int, services: dict[str, str] | None = None
+    contract: Contract,
+    host: str,
+    port: int,
+    services: dict[str, str] | None = None,
+    python: str | None = None,
 ) -> dict[str, str]:
     """The environment a server starts in: the contract's python path, address and settings,
     and the URLs of the services it uses."""
@@ -112,7 +116,7 @@ def server_env(
     if contract.port_env:
         extra[contract.port_env] = str(port)
     # WEB_CONCURRENCY (read by Uvicorn) must not change how the check boots the project.
-    env = project_env({**dict(contract.env), **(services or {}), **extra})
+    env = project_env({**dict(contract.env), **(services or {}), **extra}, python)
     env.pop("WEB_CONCURRENCY", None)
     return env
 
@@ -182,7 +186,7 @@ def _start(
     process = subprocess.Popen(
         command,
         cwd=contract.project,
-        env=server_env(contract, host, port, services),
+        env=server_env(contract, host, port, services, python),
         stdin=subprocess.DEVNULL,
         stdout=log_fd,
         stderr=subprocess.STDOUT,

@@ -25,10 +25,21 @@ class StepResult:
         return self.status == "passed"
 
 
-def project_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment every command run in a project gets: no caches written into it."""
+def project_env(extra: dict[str, str] | None = None, python: str | None = None) -> dict[str, str]:
+    """The environment every command run in a project gets: no caches written into it.
+
+    Bytecode goes to the directory of the check environment `python` belongs to, where it is
+    kept from one run to the next; with no such directory, none is written.
+    """
+    from asgigen.environments import bytecode_dir
+
     env = dict(os.environ)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the tree as generated: no __pycache__
+    prefix = bytecode_dir(python) if python else None
+    if prefix is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(prefix)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep the tree as generated: no __pycache__
     env["NO_COLOR"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("VIRTUAL_ENV", None)
