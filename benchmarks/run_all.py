@@ -3,6 +3,7 @@
     python benchmarks/run_all.py            # full run (about eight minutes on 2 cores)
     python benchmarks/run_all.py --quick    # a smoke run: short and noisy, for tests
     python benchmarks/run_all.py --json     # the rows as JSON, for tests and scripts
+    python benchmarks/run_all.py --only first   # a section: cli, check, first, apps, fastapi
 
 Tools: hyperfine and wrk (Debian: `apt-get install hyperfine wrk`). Every figure is a ratio
 against a reference measured in the same run, since a shared 2-core machine is noisy.
@@ -261,6 +262,80 @@ def bench_check(root: Path, runs: int) -> list[Row]:
     return rows
 
 
+def bench_first_check(root: Path, runs: int) -> list[Row]:
+    """The first check after the README's install: `asgigen new x --style S` from a fresh venv
+    where only `pip install .` ran. Cold: ASGIGEN_CACHE_DIR and UV_CACHE_DIR empty before each
+    run (uv downloads and builds the check environment); warm: both kept from the runs before.
+    Timed here rather than by hyperfine, which cannot empty a directory of its own per command.
+    """
+    import statistics
+
+    venv = root / "fresh-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(HERE.parent)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    caches = {"ASGIGEN_CACHE_DIR": root / "first-asgigen-cache", "UV_CACHE_DIR": root / "first-uv"}
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env.update({name: str(path) for name, path in caches.items()})
+    rows = []
+    for style in ("raw", "routed", "fastapi"):
+        project = root / f"first-{style}"
+        command = [str(venv / "bin" / "asgigen"), "new", project.name, "--style", style, "-q"]
+        times: dict[str, list[float]] = {"cold": [], "warm": []}
+        for kind in ("cold", "warm"):
+            for _ in range(runs):
+                shutil.rmtree(project, ignore_errors=True)
+                if kind == "cold":
+                    for path in caches.values():
+                        shutil.rmtree(path, ignore_errors=True)
+                started = time.perf_counter()
+                subprocess.run(command, cwd=root, env=env, check=True, stdout=subprocess.DEVNULL)
+                times[kind].append(time.perf_counter() - started)
+        for kind, target in (("cold", 15.0), ("warm", 4.0)):
+            median = statistics.median(times[kind])
+            rows.append(
+                Row(
+                    f"first check, fresh venv (pip install .), {style}, {kind} cache (s)",
+                    median,
+                    target,
+                    median / target,
+                    f"<= {target:g} s",
+                    f"exited 0: its tests passed and it served ({runs} runs, median)",
+                )
+            )
+    return rows
+
+
+def bench_fastapi(root: Path, seconds: int, rounds: int) -> list[Row]:
+    """The fastapi style's own cost, against references that do the same work."""
+    api = root / "bench-api"
+    if not api.is_dir():
+        render(root, "bench-api", "fastapi")
+    ours = ("bench_api.app:app", api)
+    rows = []
+    # The scaffold against a hand-written app of its shape and rules.
+    handwritten = ("reference.fastapi_handwritten:app", HERE)
+    *result, checked = compare(ours, handwritten, "/", seconds, rounds)
+    name = "fastapi app / hand-written FastAPI, same routers + rules (req/s)"
+    rows.append(Row(name, *result, ">= 0.97", checked))
+    # What HTTPRulesMiddleware costs on a request that needs none of its work.
+    without = ("fastapi_without_rules:app", api)
+    *result, checked = compare(ours, without, "/", seconds, rounds)
+    name = "fastapi app / same app minus HTTPRulesMiddleware (req/s)"
+    rows.append(Row(name, *result, "(its cost)", checked))
+    # FastAPI's own price for an included router: the same endpoint there and on the app.
+    router = ("reference.fastapi_router:app", HERE)
+    bare = ("reference.fastapi_bare:app", HERE)
+    *result, checked = compare(router, bare, "/", seconds, rounds)
+    name = "FastAPI: route in an APIRouter / route on the app (req/s)"
+    rows.append(Row(name, *result, "(FastAPI's)", checked))
+    return rows
+
+
 def answer(port: int, path: str) -> tuple[int, str, object]:
     """Status, media type and body (parsed, if JSON) of one GET."""
     url = f"http://127.0.0.1:{port}{path}"
@@ -372,13 +447,15 @@ def bench_apps(root: Path, seconds: int, rounds: int) -> list[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs, for smoke tests")
-    parser.add_argument("--only", choices=["cli", "check", "apps"], action="append")
+    parser.add_argument(
+        "--only", choices=["cli", "check", "first", "apps", "fastapi"], action="append"
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
     need("hyperfine")
     need("wrk")
     runs, seconds, rounds = (2, 1, 1) if args.quick else (10, 3, 6)
-    only = set(args.only or ["cli", "check", "apps"])
+    only = set(args.only or ["cli", "check", "first", "apps", "fastapi"])
     rows: list[Row] = []
     try:
         with tempfile.TemporaryDirectory(prefix="asgigen-bench-") as tmp:
@@ -387,18 +464,22 @@ def main() -> None:
                 rows += bench_cli(root, runs)
             if "check" in only:
                 rows += bench_check(root, max(2, runs // 3))
+            if "first" in only:
+                rows += bench_first_check(root, 1 if args.quick else 3)
             if "apps" in only:
                 rows += bench_apps(root, seconds, rounds)
+            if "fastapi" in only:
+                rows += bench_fastapi(root, seconds, rounds)
     except NotComparable as error:
         print(f"error: not comparable: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     if args.json:
         print(json.dumps([row._asdict() for row in rows], indent=2))
         return
-    print(f"{'benchmark':<58} {'ours':>10} {'reference':>10} {'ratio':>7}  target")
+    print(f"{'benchmark':<70} {'ours':>10} {'reference':>10} {'ratio':>7}  target")
     for row in rows:
         print(
-            f"{row.name:<58} {row.ours:>10.3f} {row.reference:>10.3f} {row.ratio:>7.3f}"
+            f"{row.name:<70} {row.ours:>10.3f} {row.reference:>10.3f} {row.ratio:>7.3f}"
             f"  {row.target}"
         )
 
