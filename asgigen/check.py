@@ -246,7 +246,7 @@ def run_checks(
             report.python = env.python
             if env.built is not None:
                 console.step("env", f"built {env.path}", env.built)
-            for step in gates.run_gates(env.python, project.path, tools, env.path.parent):
+            for step in gates.run_gates(env.python, project.path, tools, env.path):
                 add(step)
             with contextlib.ExitStack() as stack:
                 provided = start_services(project, stack, add)

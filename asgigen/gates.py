@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shlex
 import tomllib
 from pathlib import Path
@@ -36,7 +35,10 @@ def configured(project: Path) -> list[str]:
 
 
 def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list[StepResult]:
-    """Each configured gate with the project's own settings, in the check environment."""
+    """Each configured gate with the project's own settings, in the check environment.
+
+    `cache` is a directory of the environment the gates run in, for mypy's cache.
+    """
     steps: list[StepResult] = []
     cd = f"cd {shlex.quote(str(project))} && {shlex.quote(python)} -m"
     if "ruff" in gates:
@@ -57,9 +59,10 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
             )[0]
         )
     if "mypy" in gates:
-        # Its cache outside the project, keyed on the project's path, so reruns are quick.
-        digest = hashlib.sha256(str(project).encode()).hexdigest()[:16]
-        command = [python, "-m", "mypy", "--cache-dir", str(cache / "mypy" / digest)]
+        # The cache lives in the environment: what takes mypy long is the third-party code
+        # (FastAPI, pydantic, SQLAlchemy...), the same for every project checked there.
+        # mypy writes its cache files atomically, so concurrent checks may share it.
+        command = [python, "-m", "mypy", "--cache-dir", str(cache / "mypy-cache")]
         mypy_config = _pyproject(project).get("tool", {}).get("mypy", {})
         if not mypy_config.get("files"):
             command.append(

@@ -26,6 +26,8 @@ PRINTS = {
 @pytest.mark.parametrize("argv", [*TOP_LEVEL, ["styles"], ["new", "--help"]])
 def test_light_commands_import_nothing_heavy(argv: list[str]) -> None:
     heavy = [*HEAVY, "pydantic"] if argv in TOP_LEVEL else HEAVY
+    if argv == ["styles"]:  # it reads the styles from the template's copier.yml
+        heavy = [name for name in heavy if name != "yaml"]
     code = (
         "import sys\n"
         f"sys.argv = ['asgigen', *{argv!r}]\n"
