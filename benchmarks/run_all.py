@@ -72,6 +72,9 @@ def need(tool: str) -> str:
     return path
 
 
+WARMUP = 1  # hyperfine's warm-up runs per command; none in --quick mode
+
+
 def hyperfine(
     commands: dict[str, str], runs: int, cwd: Path, prepare: str | None = None
 ) -> dict[str, float]:
@@ -82,7 +85,7 @@ def hyperfine(
         "--style",
         "none",
         "--warmup",
-        "1",
+        str(WARMUP),
         "--runs",
         str(runs),
         "--export-json",
@@ -455,6 +458,8 @@ def main() -> None:
     need("hyperfine")
     need("wrk")
     runs, seconds, rounds = (2, 1, 1) if args.quick else (10, 3, 6)
+    global WARMUP
+    WARMUP = 0 if args.quick else 1
     only = set(args.only or ["cli", "check", "first", "apps", "fastapi"])
     rows: list[Row] = []
     try:
