@@ -48,7 +48,7 @@ def test_the_skipped_git_sync_is_a_method_copier_has_or_predates() -> None:
     from copier._main import Worker
 
     worker = copier_adapter._fresh_copy_worker()
-    if Version("9.17") <= COPIER:
+    if Version("9.15") <= COPIER:
         # If copier renames it, our override silently stops saving a git call per file.
         assert hasattr(Worker, "_sync_git_index_executable_bit")
         assert worker._sync_git_index_executable_bit is not Worker._sync_git_index_executable_bit
