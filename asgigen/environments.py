@@ -253,7 +253,7 @@ def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -
     root = cache_root() / "envs"
     root.mkdir(parents=True, exist_ok=True)
     venv = root / key
-    with _locked(root / f"{key}.lock"):
+    with locked(root / f"{key}.lock"):
         ready = venv / _READY
         if ready.is_file() and (venv / "bin" / "python").exists():
             ready.touch()  # most recently used
@@ -304,7 +304,7 @@ def _python_identity(python: str) -> str:
 
 
 @contextlib.contextmanager
-def _locked(path: Path, *, blocking: bool = True) -> Iterator[bool]:
+def locked(path: Path, *, blocking: bool = True) -> Iterator[bool]:
     """An exclusive lock on `path` (other processes building the same environment wait)."""
     with open(path, "a+") as handle:
         flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
@@ -325,7 +325,7 @@ def evict(root: Path, *, keep: int) -> list[Path]:
     ready.sort(key=lambda venv: (venv / _READY).stat().st_mtime, reverse=True)
     removed = []
     for venv in ready[keep:]:
-        with _locked(root / f"{venv.name}.lock", blocking=False) as got:
+        with locked(root / f"{venv.name}.lock", blocking=False) as got:
             if got:
                 shutil.rmtree(venv, ignore_errors=True)
                 removed.append(venv)

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from asgigen.environments import locked
 from asgigen.steps import StepResult, project_env, run_step
 
 
@@ -60,8 +61,8 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
         )
     if "mypy" in gates:
         # The cache lives in the environment: what takes mypy long is the third-party code
-        # (FastAPI, pydantic, SQLAlchemy...), the same for every project checked there.
-        # mypy writes its cache files atomically, so concurrent checks may share it.
+        # (FastAPI, pydantic, SQLAlchemy...), the same for every project checked there. Two
+        # mypy processes filling one cache at once crash (INTERNAL ERROR), so they take turns.
         command = [python, "-m", "mypy", "--cache-dir", str(cache / "mypy-cache")]
         mypy_config = _pyproject(project).get("tool", {}).get("mypy", {})
         if not mypy_config.get("files"):
@@ -69,5 +70,6 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
                 "src" if (project / "src").is_dir() else "."
             )  # mypy needs a target when the config names none
         env = project_env(python=python)
-        steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=env)[0])
+        with locked(cache / "mypy-cache.lock"):
+            steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=env)[0])
     return steps
