@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import tomllib
 from pathlib import Path
@@ -60,16 +61,20 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
             )[0]
         )
     if "mypy" in gates:
-        # The cache lives in the environment: what takes mypy long is the third-party code
-        # (FastAPI, pydantic, SQLAlchemy...), the same for every project checked there. Two
-        # mypy processes filling one cache at once crash (INTERNAL ERROR), so they take turns.
-        command = [python, "-m", "mypy", "--cache-dir", str(cache / "mypy-cache")]
+        # Its cache lives in the environment, one per project: reruns after an edit are quick.
+        # Not one for all projects: mypy trusts a cached module whose file has the same size
+        # and mtime, which two projects rendered in the same second can have with other
+        # contents (`one` and `two`). Two mypy processes on one cache crash: they take turns.
+        digest = hashlib.sha256(str(project).encode()).hexdigest()[:16]
+        mypy_cache = cache / "mypy-cache" / digest
+        command = [python, "-m", "mypy", "--cache-dir", str(mypy_cache)]
         mypy_config = _pyproject(project).get("tool", {}).get("mypy", {})
         if not mypy_config.get("files"):
             command.append(
                 "src" if (project / "src").is_dir() else "."
             )  # mypy needs a target when the config names none
         env = project_env(python=python)
-        with locked(cache / "mypy-cache.lock"):
+        mypy_cache.parent.mkdir(parents=True, exist_ok=True)
+        with locked(mypy_cache.parent / f"{digest}.lock"):
             steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=env)[0])
     return steps

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from asgigen import environments
+from tests.conftest import asgigen_env, run_asgigen
 
 pytestmark = pytest.mark.e2e
 
@@ -20,17 +21,7 @@ pytestmark = pytest.mark.e2e
 def asgigen(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    base = {**os.environ, "CI": "true", "NO_COLOR": "1", **(env or {})}
-    base.pop("PYTEST_ADDOPTS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "asgigen", *args],
-        cwd=cwd,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_asgigen(*args, cwd=cwd, env=asgigen_env(**(env or {})))
 
 
 @pytest.fixture(scope="module")
