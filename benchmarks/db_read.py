@@ -31,21 +31,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
+from run_all import free_port, pin  # noqa: E402  (this folder is on sys.path)
+
 FLAGS = ["--log-level", "warning", "--no-access-log", "--workers", "1"]
-
-
-def pin(core: int) -> list[str]:
-    """`taskset -c CORE` when there are two cores: the server on one, wrk on the other."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2 or shutil.which("taskset") is None:
-        return []
-    return ["taskset", "-c", str(cores[core])]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
