@@ -61,6 +61,7 @@ class Requirements:
     runtime: list[str] = field(default_factory=list)
     test: list[str] = field(default_factory=list)
     dev: list[str] = field(default_factory=list)
+    test_extras: list[str] = field(default_factory=list)  # of TEST_SETS, the extras it has
 
 
 def read_requirements(project: Path) -> Requirements:
@@ -89,6 +90,7 @@ def read_requirements(project: Path) -> Requirements:
         _expand(meta.get("dependencies", []), extras, name),
         collect(TEST_SETS),
         collect(DEV_SETS),
+        [set_name for set_name in TEST_SETS if set_name in extras],
     )
 
 
@@ -278,7 +280,7 @@ def isolated_environment(
 ) -> Iterator[Environment]:
     """A fresh environment with the project itself installed (not editable); removed after."""
     declared, packages = needed(project, tools=tools, servers=servers)
-    extras = [name for name in TEST_SETS if _has_extra(project, name)]
+    extras = declared.test_extras
     own = f"{project}[{','.join(extras)}]" if extras else str(project)
     extra_packages = [p for p in packages if p not in declared.runtime + declared.test]
     base = base_python(declared.requires_python)
@@ -287,14 +289,6 @@ def isolated_environment(
         started = time.perf_counter()
         _install(uv_binary(), venv, base, [own, *extra_packages], project)
         yield Environment(str(venv / "bin" / "python"), venv, time.perf_counter() - started)
-
-
-def _has_extra(project: Path, name: str) -> bool:
-    try:
-        data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-    return name in data.get("project", {}).get("optional-dependencies", {})
 
 
 def _python_identity(python: str) -> str:

@@ -55,7 +55,6 @@ def run_step(
     hint: str,
     env: dict[str, str] | None = None,
     timeout: float | None = None,
-    summarise: bool = True,
 ) -> tuple[StepResult, str]:
     """Run `command`; a non-zero exit or a timeout fails the step. Returns it and its output."""
     timeout = STEP_TIMEOUT if timeout is None else timeout
@@ -80,7 +79,7 @@ def run_step(
     output = (result.stdout + result.stderr).strip()
     last = output.splitlines()[-1] if output else f"exit code {result.returncode}"
     if result.returncode == 0:
-        return StepResult(name, "passed", seconds, last[:100] if summarise else ""), output
+        return StepResult(name, "passed", seconds, last[:100]), output
     return StepResult(name, "failed", seconds, last[:200], tail(output), hint), output
 
 
