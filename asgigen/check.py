@@ -102,14 +102,6 @@ def resolve_servers(names: list[str]) -> list[ServerSpec]:
     return [SERVERS[name] for name in dict.fromkeys(names)]
 
 
-def import_paths(contract: Contract) -> list[str]:
-    """Where the project's code is imported from (it is not installed in the environment)."""
-    if contract.pythonpath:
-        return [str(contract.project / entry) for entry in contract.pythonpath]
-    src = contract.project / "src"
-    return [str(src if src.is_dir() else contract.project)]
-
-
 @contextlib.contextmanager
 def environment(
     project: Project, *, tools: list[str], specs: list[ServerSpec], isolated: bool
@@ -125,7 +117,7 @@ def environment(
 def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
     """The project's own tests, as `pytest` in the project runs them (`services`: variables
     naming the URLs of the services the tests use)."""
-    paths = import_paths(project.contract)
+    paths = project.contract.import_paths
     env = project_env(
         {
             **(services or {}),
@@ -153,7 +145,7 @@ def run_tests(python: str, project: Project, services: dict[str, str] | None = N
 def run_setup(python: str, project: Project, services: dict[str, str]) -> StepResult:
     """The contract's `setup` command (migrations...), once before the servers boot."""
     command = [python if part == "python" else part for part in project.contract.setup]
-    paths = os.pathsep.join(import_paths(project.contract))
+    paths = os.pathsep.join(project.contract.import_paths)
     env = project_env({**services, "PYTHONPATH": paths}, python)
     hint = f"cd {shlex.quote(str(project.path))} && {shlex.join(project.contract.setup)}"
     step, _ = run_step("setup", command, project.path, hint=hint, env=env)

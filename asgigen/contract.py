@@ -78,6 +78,15 @@ class Contract:
     services: tuple[Service, ...] = ()
 
     @property
+    def import_paths(self) -> list[str]:
+        """Where the app and the tests import from (the project is not installed in the check
+        environment): the declared python path, else `src` when there is one, else the root."""
+        if self.pythonpath:
+            return [str(self.project / entry) for entry in self.pythonpath]
+        src = self.project / "src"
+        return [str(src if src.is_dir() else self.project)]
+
+    @property
     def app_file(self) -> Path | None:
         """The file that defines `app`, when it can be found under the python path."""
         if self.app is None:

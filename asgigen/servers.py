@@ -105,7 +105,7 @@ def server_env(
 ) -> dict[str, str]:
     """The environment a server starts in: the contract's python path, address and settings,
     and the URLs of the services it uses."""
-    paths = [str(contract.project / entry) for entry in contract.pythonpath]
+    paths = list(contract.import_paths)
     if os.environ.get("PYTHONPATH"):
         paths.append(os.environ["PYTHONPATH"])
     extra = {"PYTHONUNBUFFERED": "1"}

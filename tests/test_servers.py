@@ -151,3 +151,12 @@ def test_server_env_carries_the_contract(tmp_path: Path, monkeypatch: pytest.Mon
     assert env["PYTHONPATH"].split(os.pathsep) == [str(tmp_path / "src"), "/elsewhere"]
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"  # no __pycache__ in the project
     assert "WEB_CONCURRENCY" not in env  # one worker, whatever the shell says
+
+
+def test_servers_import_from_where_the_tests_do(tmp_path: Path) -> None:
+    """A contract naming an app but no python path: servers, like the tests, use src/."""
+    (tmp_path / "src").mkdir()
+    contract = Contract(tmp_path, "pyproject.toml [tool.asgigen]", "demo.app:app")
+    env = server_env(contract, "127.0.0.1", 8000)
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path / "src")
+    assert contract.import_paths == [str(tmp_path / "src")]
