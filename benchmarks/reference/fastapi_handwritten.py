@@ -1,8 +1,9 @@
 """A FastAPI app written by hand in the generated app's shape: the fastapi-style scaffold's
 reference for its own cost.
 
-Same shape: one `APIRouter` per feature, included in the app (root: `/`, `/health`; echo:
-`POST /echo`; items: `GET /items/{item_id}`; ws: `/ws`), with `redirect_slashes=False`. Same
+Same shape: the service's own routes (`/`, `/health`) on the app itself, first, `/` returning
+its `PlainTextResponse` directly; then one `APIRouter` per feature, included in the app (items:
+`GET /items/{item_id}`; echo: `POST /echo`; ws: `/ws`), with `redirect_slashes=False`. Same
 work on every request: two plain ASGI middlewares, as a careful hand would write them, with
 the generated app's rules: an `x-request-id` on every response (the caller's if it is safe,
 else 128 random bits), and in front of it a 413 for a body declared over 1 MiB
@@ -24,15 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 LIMIT = 1024 * 1024
 SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 
-root = APIRouter()
+
+async def home() -> PlainTextResponse:
+    return PlainTextResponse("Hello, ASGI world!")
 
 
-@root.get("/", response_class=PlainTextResponse)
-async def home() -> str:
-    return "Hello, ASGI world!"
-
-
-@root.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -79,7 +76,7 @@ class RequestId:
                     request_id = value
                 break
         if request_id is None:
-            request_id = b"%032x" % getrandbits(128)
+            request_id = getrandbits(128).to_bytes(16).hex().encode()
 
         def send_with_id(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
@@ -133,7 +130,9 @@ class BodyLimitAndHead:
 
 
 app = FastAPI(redirect_slashes=False)
-for router in (root, echo, items, ws):
+app.add_api_route("/", home, response_class=PlainTextResponse)
+app.add_api_route("/health", health)
+for router in (items, echo, ws):
     app.include_router(router)
 app.add_middleware(RequestId)
 app.add_middleware(BodyLimitAndHead)
