@@ -376,16 +376,19 @@ def compare(
 ) -> tuple[float, float, float, str]:
     """Median req/s of two apps, the median of their per-round ratios, and what both answered.
 
-    Both servers run at once and are loaded in turns, the order flipping each round (A B, B A,
-    A B...), so neither drift nor going first favours one side; each round's ratio compares
-    two runs made seconds apart.
+    Each round starts a fresh pair of servers, both up at once, and loads them in turns, the
+    order flipping each round (A B, B A, A B...), so neither drift nor going first favours one
+    side; each round's ratio compares two runs made seconds apart. Fresh processes each round,
+    so that what a process keeps for as long as it lives (its memory layout, its hash seed)
+    varies from round to round and the median takes it in like the rest of the noise.
     """
     import statistics
 
     results: tuple[list[float], list[float]] = ([], [])
-    with uvicorn(*ours, env) as port_a, uvicorn(*reference, env) as port_b:
-        checked = same_answer(port_a, port_b, path, (ours[0], reference[0]))
-        for round_number in range(rounds):
+    checked = ""
+    for round_number in range(rounds):
+        with uvicorn(*ours, env) as port_a, uvicorn(*reference, env) as port_b:
+            checked = checked or same_answer(port_a, port_b, path, (ours[0], reference[0]))
             order = (0, 1) if round_number % 2 == 0 else (1, 0)
             for side in order:
                 results[side].append(wrk((port_a, port_b)[side], path, seconds))

@@ -113,3 +113,45 @@ def test_missing_tool_is_reported() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == "error: hyperfine is not installed"
+
+
+def test_each_round_loads_a_fresh_pair_of_servers_in_flipped_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process's luck (memory layout, hash seed) must vary between rounds like the rest of
+    the noise, and neither side may always go first."""
+    import contextlib
+    import itertools
+
+    started: list[tuple[str, int]] = []
+    loads: list[int] = []
+    ports = itertools.count(1)
+
+    @contextlib.contextmanager
+    def fake_uvicorn(app: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
+        port = next(ports)
+        started.append((app, port))
+        yield port
+
+    # Ours answers 90, 110, 100 requests/s in its three rounds; the reference always 100.
+    ours = iter([90.0, 110.0, 100.0])
+
+    def fake_wrk(port: int, path: str, seconds: int) -> float:
+        loads.append(port)
+        return next(ours) if port % 2 else 100.0
+
+    monkeypatch.setattr(run_all, "uvicorn", fake_uvicorn)
+    monkeypatch.setattr(run_all, "wrk", fake_wrk)
+    monkeypatch.setattr(run_all, "same_answer", lambda *args: "same answer to GET /")
+    result = run_all.compare(("a:app", ROOT), ("b:app", ROOT), "/", 1, 3)
+
+    assert started == [
+        ("a:app", 1),
+        ("b:app", 2),
+        ("a:app", 3),
+        ("b:app", 4),
+        ("a:app", 5),
+        ("b:app", 6),
+    ]
+    assert loads == [1, 2, 4, 3, 5, 6]  # A B, then B A, then A B
+    assert result == (100.0, 100.0, 1.0, "same answer to GET /")
