@@ -65,8 +65,8 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
         # Not one for all projects: mypy trusts a cached module whose file has the same size
         # and mtime, which two projects rendered in the same second can have with other
         # contents (`one` and `two`). Two mypy processes on one cache crash: they take turns.
-        # A project's first run starts from the modules the environment provides, as another
-        # project's run left them (mypy_cache.seed): FastAPI's analysed once, not per project.
+        # A project's first run starts from the modules its environment provides, as another
+        # project's run left them (mypy_cache.seed): FastAPI is analysed once, not per project.
         digest = hashlib.sha256(str(project).encode()).hexdigest()[:16]
         mypy_cache = cache / "mypy-cache" / digest
         command = [python, "-m", "mypy", "--cache-dir", str(mypy_cache)]
@@ -81,6 +81,6 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
             if not mypy_cache.exists():
                 from asgigen.mypy_cache import seed as mypy_seed
 
-                mypy_seed(mypy_cache.parent, mypy_cache, project, cache)
+                mypy_seed(mypy_cache, project, cache)
             steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=env)[0])
     return steps

@@ -1,16 +1,18 @@
-"""A project's first mypy run in an environment starts from what mypy already knows there.
+"""A project's first mypy run starts from what mypy already knows in its environment.
 
 Each project checked in an environment has a mypy cache of its own (gates.run_gates): a
 cache shared by all projects gave stale results, because mypy trusts a cached module whose
 file has the same path, size and mtime, and the projects' own modules sit at the same
 relative paths (`tests/test_app.py`, read from the project's directory). But most of what
-mypy analyses is the same for every project there: the standard library's stubs and the
-installed packages (FastAPI, pydantic, SQLAlchemy...), the same files at the same absolute
-paths. So a new project's cache is seeded with a copy of another project's cache in that
-environment, keeping only those modules: a module is kept when the environment provides its
-top-level name (site-packages, mypy's typeshed) and no file or directory of the new project
-carries that name. mypy still checks each kept module's path, size and mtime (and its hash
-when they differ), its options and its plugins, and analyses anything stale again.
+mypy analyses is the same for every project: the standard library's stubs and the installed
+packages (FastAPI, pydantic, SQLAlchemy...). So a new project's cache is seeded with a copy
+of another project's cache, keeping only those modules: a module is kept when the project's
+environment provides its top-level name (site-packages, mypy's typeshed) and no file or
+directory of the new project carries that name. Another project's cache in the same
+environment comes first (the same files at the same paths), else one from another cached
+environment (other paths: mypy compares each file's hash before it trusts the entry). mypy
+still checks each kept module's path, size, mtime or hash, its options, its plugins and its
+dependencies, and analyses anything stale again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from asgigen.environments import locked
@@ -33,27 +35,32 @@ class UnknownLayout(Exception):
     """The cache holds something this module does not know how to filter: don't seed."""
 
 
-def seed(caches: Path, target: Path, project: Path, environment: Path) -> Path | None:
-    """Fill `target` (which must not exist) from another cache under `caches`; returns the
-    cache it came from, or None when there was none to use (mypy then starts cold).
+def seed(target: Path, project: Path, environment: Path) -> Path | None:
+    """Fill `target`, the missing mypy cache of `project` in `environment`, from another
+    cache; returns the cache it came from, or None when there was none (mypy starts cold).
 
     The caller holds the lock of `target`; a source cache is copied only while its own lock
-    is free (no mypy is writing it), else the next most recent one is tried.
+    is free (no mypy is writing it), else the next one is tried.
     """
-    sources = sorted(
-        (path for path in caches.iterdir() if _is_cache(path) and path != target),
-        key=lambda path: path.stat().st_mtime,
-        reverse=True,
-    )
-    provided = environment_names(environment) if sources else set()
+    caches = target.parent
+    sources = _newest_first(path for path in caches.iterdir() if path != target)
+    provided = environment_names(environment)
     if not provided:
         return None
+    # Then the other environments' caches, those with the most packages in common first.
+    elsewhere = [path for path in environment.parent.glob("*/mypy-cache") if path != caches]
+    in_common = {path: len(environment_names(path.parent) & provided) for path in elsewhere}
+    for other in sorted(elsewhere, key=lambda path: in_common[path], reverse=True):
+        with contextlib.suppress(OSError):  # an environment being evicted meanwhile
+            sources += _newest_first(other.iterdir())
+    if not sources:
+        return None
     wanted = provided - project_names(project)
+    scratch = caches / f".{target.name}.seeding-{os.getpid()}"
     for source in sources:
-        with locked(caches / f"{source.name}.lock", blocking=False) as free:
+        with locked(source.parent / f"{source.name}.lock", blocking=False) as free:
             if not free:
                 continue
-            scratch = caches / f".{target.name}.seeding-{os.getpid()}"
             shutil.rmtree(scratch, ignore_errors=True)
             try:
                 shutil.copytree(source, scratch)  # copy2: mtimes kept, which mypy compares
@@ -66,8 +73,14 @@ def seed(caches: Path, target: Path, project: Path, environment: Path) -> Path |
     return None
 
 
-def _is_cache(path: Path) -> bool:
-    return path.is_dir() and not path.name.startswith(".")
+def _newest_first(paths: Iterable[Path]) -> list[Path]:
+    """The caches among `paths` (not the scratch copies, named .*), most recently made first."""
+    found = []
+    for path in paths:
+        with contextlib.suppress(OSError):  # an environment being evicted meanwhile
+            if path.is_dir() and not path.name.startswith("."):
+                found.append((path.stat().st_mtime, path))
+    return [path for _, path in sorted(found, reverse=True)]
 
 
 def strip(cache: Path, keep_module: Callable[[str], bool]) -> None:

@@ -194,17 +194,23 @@ def test_strip_keeps_the_environments_modules_in_either_layout(tmp_path: Path) -
     assert left == sorted(key.replace(".json", ".ff") for key in [*kept, "@plugins_snapshot.json"])
 
 
+def fake_environment(root: Path, *packages: str) -> Path:
+    """A check environment's directory whose site-packages holds `packages`."""
+    for package in packages:
+        (root / "lib" / "python3.11" / "site-packages" / package).mkdir(parents=True)
+    (root / "mypy-cache").mkdir()
+    return root
+
+
 def test_seed_skips_a_busy_cache_and_one_it_cannot_read(tmp_path: Path) -> None:
     import fcntl
 
     from asgigen.mypy_cache import seed
 
-    environment = tmp_path / "env"
-    (environment / "lib" / "python3.11" / "site-packages" / "fastapi").mkdir(parents=True)
+    environment = fake_environment(tmp_path / "envs" / "one", "fastapi")
     project = tmp_path / "shop"
     (project / "src" / "shop").mkdir(parents=True)
-    caches = tmp_path / "mypy-cache"
-    caches.mkdir()
+    caches = environment / "mypy-cache"
     readable = make_cache(caches / "a", ["fastapi.meta.json", "shop.meta.json"])
     busy = make_cache(caches / "b", ["fastapi.meta.json"])
     odd = make_cache(caches / "c", ["fastapi.meta.json"])
@@ -214,13 +220,29 @@ def test_seed_skips_a_busy_cache_and_one_it_cannot_read(tmp_path: Path) -> None:
     target = caches / "new"
     with open(caches / "b.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a mypy run is writing b
-        assert seed(caches, target, project, environment) == readable
+        assert seed(target, project, environment) == readable
     assert sorted(p.name for p in (target / "3.11").iterdir()) == ["fastapi.meta.json"]
     # Nothing half-made is left beside the caches.
     assert sorted(p.name for p in caches.iterdir() if p.is_dir()) == ["a", "b", "c", "new"]
-    # With no other cache, mypy starts cold.
-    assert seed(caches, caches / "x", project, environment) is not None
-    lone = tmp_path / "lone"
-    lone.mkdir()
-    assert seed(lone, lone / "new", project, environment) is None
-    assert list(lone.iterdir()) == []
+
+
+def test_seed_takes_another_environments_cache_the_most_alike_first(tmp_path: Path) -> None:
+    from asgigen.mypy_cache import seed
+
+    envs = tmp_path / "envs"
+    environment = fake_environment(envs / "servers", "fastapi", "pydantic", "daphne")
+    project = tmp_path / "shop"
+    (project / "src" / "shop").mkdir(parents=True)
+    # With no cache anywhere, mypy starts cold.
+    assert seed(environment / "mypy-cache" / "new", project, environment) is None
+    assert list((environment / "mypy-cache").iterdir()) == []
+    raw = fake_environment(envs / "raw", "uvicorn")
+    fastapi = fake_environment(envs / "fastapi", "fastapi", "pydantic")
+    newer = make_cache(raw / "mypy-cache" / "r", ["typing.meta.json"])
+    alike = make_cache(fastapi / "mypy-cache" / "f", ["fastapi.meta.json", "typing.meta.json"])
+    os.utime(alike, (1_000_000, 1_000_000))
+    os.utime(newer, (2_000_000, 2_000_000))
+    target = environment / "mypy-cache" / "new"
+    assert seed(target, project, environment) == alike  # two packages in common, not none
+    # typing: mypy's typeshed is not in this fake environment, so it goes too.
+    assert sorted(p.name for p in (target / "3.11").iterdir()) == ["fastapi.meta.json"]
