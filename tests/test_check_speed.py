@@ -4,6 +4,7 @@ bytecode is kept in the check environment (never in the project's tree)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import sysconfig
 import threading
@@ -90,6 +91,21 @@ def test_bytecode_lives_in_the_check_environment(tmp_path: Path) -> None:
     other = project_env(python=sys.executable)
     assert other["PYTHONDONTWRITEBYTECODE"] == "1"
     assert other.get("PYTHONPYCACHEPREFIX") != str(venv / environments.BYTECODE)
+
+
+def test_an_environment_compiles_a_module_when_first_imported_and_keeps_it(tmp_path: Path) -> None:
+    # Not at install: most of what an environment holds is never imported by a check.
+    venv = tmp_path / "venv"
+    environments._install(environments.uv_binary(), venv, sys.executable, ["iniconfig"], tmp_path)
+    python = str(venv / "bin" / "python")
+    kept = venv / environments.BYTECODE
+    (site_packages,) = venv.glob("lib/python*/site-packages")
+    assert not list(kept.rglob("iniconfig/*.pyc"))
+    subprocess.run([python, "-c", "import iniconfig"], env=project_env(python=python), check=True)
+    # Compiled on that import, into the environment's bytecode directory, where the next
+    # command finds it; nothing beside the package's sources.
+    assert list(kept.rglob("iniconfig/__init__.*.pyc"))
+    assert not (site_packages / "iniconfig" / "__pycache__").exists()
 
 
 # --- mypy: a new project's cache starts from the modules its environment provides

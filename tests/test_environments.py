@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,24 @@ def test_least_recently_used_environments_go_first(tmp_path: Path) -> None:
     assert sorted(path.name for path in root.iterdir() if path.is_dir()) == [
         "in-use",
         "middle",
+        "newest",
+    ]
+
+
+def test_an_environment_used_within_the_grace_period_outlives_the_bound(tmp_path: Path) -> None:
+    # A check may still be running in it (it holds no lock), or a suite or a validate across
+    # variants uses more environments than the bound: removing it would mean building it again.
+    root = tmp_path / "envs"
+    now = time.time()
+    for name, unused_for in [("newest", 0), ("a-minute-ago", 60), ("two-hours-ago", 7200)]:
+        marker = root / name / ".asgigen-ready"
+        marker.parent.mkdir(parents=True)
+        marker.touch()
+        os.utime(marker, (now - unused_for, now - unused_for))
+    removed = environments.evict(root, keep=1, grace=3600)
+    assert [path.name for path in removed] == ["two-hours-ago"]
+    assert sorted(path.name for path in root.iterdir() if path.is_dir()) == [
+        "a-minute-ago",
         "newest",
     ]
 
