@@ -71,6 +71,25 @@ def history_repo(tmp_path_factory: pytest.TempPathFactory, live_template: Path) 
     return history.build_repo(repo, live_template, history.template_version())
 
 
+@pytest.fixture(scope="module")
+def current_files(
+    history_repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], dict[str, bytes]]:
+    """The files the current version renders for a style: the same for every old version, so
+    rendered once per style."""
+    rendered: dict[str, dict[str, bytes]] = {}
+
+    def of(style: str) -> dict[str, bytes]:
+        if style not in rendered:
+            target = tmp_path_factory.mktemp(f"new-{style}") / "shop"
+            rendered[style] = files(
+                render_version(history_repo, history.template_version(), target, style)
+            )
+        return rendered[style]
+
+    return of
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not OLD_VERSIONS, reason="only the live version is released")
 @pytest.mark.parametrize("style", STYLES)
@@ -79,6 +98,7 @@ def test_project_from_a_shipped_version_updates_to_the_current_one(
     run_cli: Callable[..., CliResult],
     history_repo: Path,
     live_template: Path,
+    current_files: Callable[[str], dict[str, bytes]],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     version: str,
@@ -106,7 +126,7 @@ def test_project_from_a_shipped_version_updates_to_the_current_one(
     assert f"shop: template {version} → {newest}" in result.stdout, result.stderr
     assert "what changed in the template:" in result.stdout
     assert f"\n  {newest}\n" in result.stdout
-    fresh = files(render_version(history_repo, newest, tmp_path / "new" / "shop", style))
+    fresh = current_files(style)
     updated = files(project)
     conflicted = {name for name, text in updated.items() if b"\n<<<<<<< " in b"\n" + text}
     if result.exit_code == 1:  # conflicts are named, and only they hold markers
