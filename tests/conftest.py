@@ -19,17 +19,15 @@ from asgigen.cli import main
 # here, or renamed, still runs. Tests that share a module-scoped fixture are left out (moved
 # apart, each would set the fixture up again).
 SLOWEST = {
-    "tests/test_readme_commands.py::test_readme_commands_work_as_written[fastapi]": 51,
-    "tests/test_validate.py::test_built_in_template_passes": 41,
-    "tests/test_readme_commands.py::test_readme_commands_work_as_written[routed]": 35,
-    "tests/test_database.py::test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server": 35,  # noqa: E501
-    "tests/test_database.py::test_check_uses_the_database_the_caller_names": 33,
+    "tests/test_readme_commands.py::test_readme_commands_work_as_written[fastapi]": 49,
+    "tests/test_validate.py::test_built_in_template_passes": 39,
+    "tests/test_readme_commands.py::test_readme_commands_work_as_written[routed]": 36,
     "tests/test_benchmarks_smoke.py::test_app_benchmarks_run": 32,
-    "tests/test_readme_commands.py::test_readme_commands_work_as_written[raw]": 30,
-    "tests/test_benchmarks_smoke.py::test_cli_and_check_benchmarks_run": 30,
-    "tests/test_pytest_plugin.py::test_template_author_suite": 21,
-    "tests/test_validate.py::test_failing_test_fails_that_step_only": 15,
-    "tests/test_validate.py::test_case_runs_exactly_that_case": 15,
+    "tests/test_readme_commands.py::test_readme_commands_work_as_written[raw]": 28,
+    "tests/test_database.py::test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server": 19,  # noqa: E501
+    "tests/test_database.py::test_check_uses_the_database_the_caller_names": 17,
+    "tests/test_benchmarks_smoke.py::test_cli_and_check_benchmarks_run": 15,
+    "tests/test_database.py::test_sqlite_project_check_uses_a_throwaway_file": 14,
 }
 
 
