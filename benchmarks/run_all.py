@@ -392,6 +392,9 @@ def compare(
             order = (0, 1) if round_number % 2 == 0 else (1, 0)
             for side in order:
                 results[side].append(wrk((port_a, port_b)[side], path, seconds))
+        # Progress, and each round's own numbers: how far rounds stray is the noise to report.
+        a, b = results[0][-1], results[1][-1]
+        print(f"  round {round_number + 1}: {a:.0f} / {b:.0f} = {a / b:.3f}", file=sys.stderr)
     ratios = [a / b for a, b in zip(*results, strict=True)]
     medians = statistics.median(results[0]), statistics.median(results[1])
     return *medians, statistics.median(ratios), checked

@@ -116,7 +116,7 @@ def test_missing_tool_is_reported() -> None:
 
 
 def test_each_round_loads_a_fresh_pair_of_servers_in_flipped_order(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A process's luck (memory layout, hash seed) must vary between rounds like the rest of
     the noise, and neither side may always go first."""
@@ -155,3 +155,9 @@ def test_each_round_loads_a_fresh_pair_of_servers_in_flipped_order(
     ]
     assert loads == [1, 2, 4, 3, 5, 6]  # A B, then B A, then A B
     assert result == (100.0, 100.0, 1.0, "same answer to GET /")
+    # Each round's own ratio goes to stderr: the spread between rounds is the noise.
+    assert capsys.readouterr().err.splitlines() == [
+        "  round 1: 90 / 100 = 0.900",
+        "  round 2: 110 / 100 = 1.100",
+        "  round 3: 100 / 100 = 1.000",
+    ]
