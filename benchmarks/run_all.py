@@ -460,6 +460,13 @@ def bench_apps(root: Path, seconds: int, rounds: int) -> list[Row]:
     return rows
 
 
+def rounds_count(text: str) -> int:
+    """A number of rounds: a median needs at least one."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs, for smoke tests")
@@ -470,7 +477,7 @@ def main() -> None:
     # Twelve: on this shared 2-core machine one round's ratio strays by 5 to 10 %, even
     # between two copies of one app, and the median of six moved by 2 to 4 % between runs.
     parser.add_argument(
-        "--rounds", type=int, default=12, help="fresh server pairs per throughput row"
+        "--rounds", type=rounds_count, default=12, help="fresh server pairs per throughput row"
     )
     args = parser.parse_args()
     need("hyperfine")

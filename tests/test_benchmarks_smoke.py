@@ -115,6 +115,20 @@ def test_missing_tool_is_reported() -> None:
     assert result.stderr.splitlines()[0] == "error: hyperfine is not installed"
 
 
+@pytest.mark.parametrize("rounds", ["0", "-3", "many"])
+def test_a_round_count_below_one_is_refused_in_one_line(rounds: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--rounds", rounds],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith("run_all.py: error: argument --rounds:")
+    assert "Traceback" not in result.stderr
+
+
 def test_each_round_loads_a_fresh_pair_of_servers_in_flipped_order(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
