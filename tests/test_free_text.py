@@ -77,6 +77,12 @@ def assert_valid(project: Path, description: str, author: str) -> None:
 @example(description=TRICKY, author='O\'Brien "Bob" \\')
 @example(description="", author="")
 @example(description="\n0", author="")  # the first line blank: the second one leads
+# Lines over 100 columns: ruff wraps the first (escapes make it long) in parentheses; the
+# second fits unwrapped only when counted in characters, not columns (CJK is two wide).
+@example(
+    description="0" * 22 + "\u2e5e0\U0001e1e7\U000a6b8f\U000c88da\U000dd4e4\U000de487", author=""
+)
+@example(description="中" * 45, author="")
 def test_free_text_stays_valid(
     tmp_path_factory: pytest.TempPathFactory, style: str, description: str, author: str
 ) -> None:
