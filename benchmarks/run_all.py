@@ -58,6 +58,12 @@ class Row(NamedTuple):
     target: str
     checked: str  # what made the two sides comparable
 
+    @classmethod
+    def compared(cls, name: str, result: tuple[float, float, float, str], target: str) -> Row:
+        """A row from what `compare` returned."""
+        ours, reference, ratio, checked = result
+        return cls(name, ours, reference, ratio, target, checked)
+
 
 class NotComparable(Exception):
     """The two sides of a comparison did not do the same work."""
@@ -128,6 +134,7 @@ def uvicorn(app: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[
         deadline = time.monotonic() + 20
         while True:
             if process.poll() is not None:
+                assert process.stderr is not None  # stderr=PIPE
                 raise RuntimeError(f"{app} did not start: {process.stderr.read().decode()}")
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
                 break
@@ -323,26 +330,23 @@ def bench_fastapi(root: Path, seconds: int, rounds: int) -> list[Row]:
     rows = []
     # The scaffold against a hand-written app of its shape and rules.
     handwritten = ("reference.fastapi_handwritten:app", HERE)
-    *result, checked = compare(ours, handwritten, "/", seconds, rounds)
     name = "fastapi app / hand-written FastAPI, same routers + rules (req/s)"
-    rows.append(Row(name, *result, ">= 0.97", checked))
+    rows.append(Row.compared(name, compare(ours, handwritten, "/", seconds, rounds), ">= 0.97"))
     # The same without the database the default project has (and the reference lacks): the
     # modules SQLAlchemy and Alembic bring make every garbage collection walk a larger heap.
     no_db = render(root, "bench-nodb", "fastapi", "--data", "database=none")
-    *result, checked = compare(("bench_nodb.app:app", no_db), handwritten, "/", seconds, rounds)
+    result = compare(("bench_nodb.app:app", no_db), handwritten, "/", seconds, rounds)
     name = "fastapi app, database=none / hand-written FastAPI (req/s)"
-    rows.append(Row(name, *result, ">= 0.97", checked))
+    rows.append(Row.compared(name, result, ">= 0.97"))
     # What HTTPRulesMiddleware costs on a request that needs none of its work.
     without = ("fastapi_without_rules:app", api)
-    *result, checked = compare(ours, without, "/", seconds, rounds)
     name = "fastapi app / same app minus HTTPRulesMiddleware (req/s)"
-    rows.append(Row(name, *result, "(its cost)", checked))
+    rows.append(Row.compared(name, compare(ours, without, "/", seconds, rounds), "(its cost)"))
     # FastAPI's own price for an included router: the same endpoint there and on the app.
     router = ("reference.fastapi_router:app", HERE)
     bare = ("reference.fastapi_bare:app", HERE)
-    *result, checked = compare(router, bare, "/", seconds, rounds)
     name = "FastAPI: route in an APIRouter / route on the app (req/s)"
-    rows.append(Row(name, *result, "(FastAPI's)", checked))
+    rows.append(Row.compared(name, compare(router, bare, "/", seconds, rounds), "(FastAPI's)"))
     return rows
 
 
@@ -405,12 +409,12 @@ def bench_apps(root: Path, seconds: int, rounds: int) -> list[Row]:
     # The noise floor: the reference against a second copy of itself. A ratio far from 1.00
     # here says how much to trust the rows below.
     simple = ("reference.simple_app:app", HERE)
-    *result, checked = compare(simple, simple, "/", seconds, rounds)
-    rows.append(Row("SimpleASGIApp / itself: noise floor (req/s)", *result, "~1.00", checked))
+    name = "SimpleASGIApp / itself: noise floor (req/s)"
+    rows.append(Row.compared(name, compare(simple, simple, "/", seconds, rounds), "~1.00"))
 
     raw = render(root, "bench-raw", "raw")
-    *result, checked = compare(("bench_raw.app:app", raw), simple, "/", seconds, rounds)
-    rows.append(Row("raw app / SimpleASGIApp, GET / (req/s)", *result, ">= 0.95", checked))
+    result = compare(("bench_raw.app:app", raw), simple, "/", seconds, rounds)
+    rows.append(Row.compared("raw app / SimpleASGIApp, GET / (req/s)", result, ">= 0.95"))
 
     routed = render(root, "bench-routed", "routed")
     per_size: dict[int, tuple[float, float]] = {}
@@ -450,13 +454,11 @@ def bench_apps(root: Path, seconds: int, rounds: int) -> list[Row]:
 
     api = render(root, "bench-api", "fastapi")
     ours_api = ("bench_api.app:app", api)
-    *result, checked = compare(ours_api, ("reference.fastapi_bare:app", HERE), "/", seconds, rounds)
-    rows.append(Row("fastapi app / bare FastAPI, GET / (req/s)", *result, ">= 0.95", checked))
-    *result, checked = compare(
-        ours_api, ("reference.fastapi_router:app", HERE), "/", seconds, rounds
-    )
+    result = compare(ours_api, ("reference.fastapi_bare:app", HERE), "/", seconds, rounds)
+    rows.append(Row.compared("fastapi app / bare FastAPI, GET / (req/s)", result, ">= 0.95"))
+    result = compare(ours_api, ("reference.fastapi_router:app", HERE), "/", seconds, rounds)
     name = "fastapi app / bare FastAPI + APIRouter (req/s)"
-    rows.append(Row(name, *result, "(scaffold)", checked))
+    rows.append(Row.compared(name, result, "(scaffold)"))
     return rows
 
 
