@@ -78,11 +78,13 @@ def assert_valid(project: Path, description: str, author: str) -> None:
 @example(description="", author="")
 @example(description="\n0", author="")  # the first line blank: the second one leads
 # Lines over 100 columns: ruff wraps the first (escapes make it long) in parentheses; the
-# second fits unwrapped only when counted in characters, not columns (CJK is two wide).
+# second fits unwrapped only when counted in characters, not columns (CJK is two wide); the
+# third is too long even wrapped, so ruff leaves it on its line.
 @example(
     description="0" * 22 + "\u2e5e0\U0001e1e7\U000a6b8f\U000c88da\U000dd4e4\U000de487", author=""
 )
 @example(description="中" * 45, author="")
+@example(description="\U000a6b8f" * 12, author="")
 def test_free_text_stays_valid(
     tmp_path_factory: pytest.TempPathFactory, style: str, description: str, author: str
 ) -> None:
