@@ -7,15 +7,17 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-from asgigen import check, generate, services
+from asgigen import check, environments, generate, services
 from asgigen.contract import load_contract
 from asgigen.errors import BadInputError
+from asgigen.servers import SERVERS
 from tests.conftest import asgigen_env, run_asgigen
 
 pytestmark = pytest.mark.e2e
@@ -144,6 +146,29 @@ def test_sqlite_project_check_uses_a_throwaway_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "throwaway SQLite file" in result.stderr
     assert not list(project.rglob("*.db"))  # nothing left in the project
+
+    # The check runs `python -m cafe migrate` before every boot, beside the project's tests:
+    # it imports SQLAlchemy and Alembic, never the web framework or the server.
+    checked_with = environments.cached_environment(
+        project, tools=[], servers=[SERVERS["uvicorn"].requirement]
+    )
+    migrate = subprocess.run(
+        [checked_with.python, "-X", "importtime", "-m", "cafe", "migrate"],
+        cwd=project,
+        env={
+            **asgigen_env(),
+            "CAFE_DATABASE_URL": f"sqlite:///{tmp_path / 'cafe.db'}",
+            "PYTHONPATH": str(project / "src"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in migrate.stderr.splitlines()}
+    assert "alembic" in imported
+    assert not {"fastapi", "starlette", "uvicorn"} & imported
 
 
 def contract_with(tmp_path: Path, text: str) -> Path:

@@ -9,7 +9,6 @@ import copy
 import sys
 from typing import Any
 
-import uvicorn
 from pydantic import ValidationError
 
 from demo.settings import PREFIX, Settings, get_settings
@@ -28,6 +27,9 @@ ACCESS_FORMAT = (
 
 def log_config(level: str) -> dict[str, Any]:
     """Uvicorn's logging setup with plain, structured lines, and the app's own logger."""
+    # Imported here and in main(), not at the top: `migrate` has no use for Uvicorn.
+    import uvicorn
+
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["formatters"]["default"].update(fmt=LOG_FORMAT, use_colors=False)
     config["formatters"]["access"].update(fmt=ACCESS_FORMAT, use_colors=False)
@@ -109,6 +111,8 @@ def main() -> None:
         print("usage: python -m demo [migrate]", file=sys.stderr)
         raise SystemExit(2)
     database_ready(settings)
+    import uvicorn
+
     # On SIGTERM or Ctrl-C Uvicorn stops accepting, lets in-flight requests finish (up to the
     # graceful-shutdown timeout), runs lifespan shutdown and exits 0.
     uvicorn.run(APP, **server_options(settings))
