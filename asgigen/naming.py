@@ -52,6 +52,12 @@ FASTAPI_ONLY_PACKAGES = frozenset(
 )
 
 
+# The longest import name the built-in template is proved against: every line that holds it
+# keeps the layout ruff gives it up to this length (tests/test_long_names.py), and PEP 8 asks
+# for short module names anyway.
+MAX_PACKAGE_NAME_LENGTH = 40
+
+
 def derive_package_name(project_name: str) -> str:
     """The default import name of a project: lowercase, `-` and `.` become `_`."""
     return re.sub(r"[-.]+", "_", project_name.strip().lower())
@@ -85,6 +91,8 @@ def package_name_error(name: str, *, what: str = "package name", style: str | No
             f"{what} {shown!r} is not a valid import name "
             "(lowercase ASCII letters, digits and '_', not starting with a digit)"
         )
+    if len(name) > MAX_PACKAGE_NAME_LENGTH:
+        return f"{what} {shown!r} is longer than {MAX_PACKAGE_NAME_LENGTH} characters"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"{what} {shown!r} is a Python keyword"
     if name in sys.stdlib_module_names:

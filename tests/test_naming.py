@@ -52,6 +52,7 @@ def test_bad_project_names(name: str, fragment: str) -> None:
         ("1abc", "starts with a digit"),
         ("My_pkg", "not a valid import name"),
         ("my-pkg", "not a valid import name"),
+        ("p" * 41, "longer than 40 characters"),
     ],
 )
 def test_bad_package_names(name: str, fragment: str) -> None:

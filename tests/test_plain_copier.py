@@ -99,6 +99,8 @@ def test_project_name_validator_is_asgigens_rule(name: str) -> None:
 @given(names)
 @example("type")
 @example("demo\n")
+@example("p" * 40)
+@example("p" * 41)
 def test_package_name_validator_is_asgigens_rule(name: str) -> None:
     said = template_says("package_name", "validator", {"package_name": name}).strip()
     expected = naming.package_name_error(name)

@@ -34,7 +34,11 @@ def log_config(level: str) -> dict[str, Any]:
     config["formatters"]["default"].update(fmt=LOG_FORMAT, use_colors=False)
     config["formatters"]["access"].update(fmt=ACCESS_FORMAT, use_colors=False)
     # Every line written while a request is handled carries its x-request-id.
-    config["filters"] = {"request_id": {"()": "demo.middleware.RequestIdLogFilter"}}
+    config["filters"] = {
+        "request_id": {
+            "()": "demo.middleware.RequestIdLogFilter",
+        },
+    }
     for handler in config["handlers"].values():
         handler["filters"] = ["request_id"]
     config["loggers"]["demo"] = {
@@ -108,7 +112,10 @@ def main() -> None:
         return
     if command:
         print(f"error: unknown command {' '.join(command)!r}", file=sys.stderr)
-        print("usage: python -m demo [migrate]", file=sys.stderr)
+        print(
+            "usage: python -m demo [migrate]",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     database_ready(settings)
     import uvicorn

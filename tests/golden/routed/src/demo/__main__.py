@@ -28,7 +28,11 @@ def log_config(level: str) -> dict[str, Any]:
     config["formatters"]["default"].update(fmt=LOG_FORMAT, use_colors=False)
     config["formatters"]["access"].update(fmt=ACCESS_FORMAT, use_colors=False)
     # Every line written while a request is handled carries its x-request-id.
-    config["filters"] = {"request_id": {"()": "demo.middleware.RequestIdLogFilter"}}
+    config["filters"] = {
+        "request_id": {
+            "()": "demo.middleware.RequestIdLogFilter",
+        },
+    }
     for handler in config["handlers"].values():
         handler["filters"] = ["request_id"]
     config["loggers"]["demo"] = {
