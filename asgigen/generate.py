@@ -129,7 +129,9 @@ def validate_answers(
         return typed
     checks: dict[str, Callable[[Any], str]] = {
         "project_name": naming.project_name_error,
-        "package_name": lambda name: naming.package_name_error(name, style=style),
+        "package_name": lambda name: (
+            naming.package_name_error(name, style=style) or naming.package_name_length_error(name)
+        ),
         "port": naming.port_error,
     }
     for key, check in checks.items():

@@ -54,7 +54,9 @@ FASTAPI_ONLY_PACKAGES = frozenset(
 
 # The longest import name the built-in template is proved against: every line that holds it
 # keeps the layout ruff gives it up to this length (tests/test_long_names.py), and PEP 8 asks
-# for short module names anyway.
+# for short module names anyway. Only a name being chosen is held to it (`asgigen new`,
+# `update --data`): the template's own validator leaves it out, because copier runs that again
+# on every update, where the name an older project recorded must stay valid.
 MAX_PACKAGE_NAME_LENGTH = 40
 
 
@@ -91,8 +93,6 @@ def package_name_error(name: str, *, what: str = "package name", style: str | No
             f"{what} {shown!r} is not a valid import name "
             "(lowercase ASCII letters, digits and '_', not starting with a digit)"
         )
-    if len(name) > MAX_PACKAGE_NAME_LENGTH:
-        return f"{what} {shown!r} is longer than {MAX_PACKAGE_NAME_LENGTH} characters"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"{what} {shown!r} is a Python keyword"
     if name in sys.stdlib_module_names:
@@ -103,6 +103,13 @@ def package_name_error(name: str, *, what: str = "package name", style: str | No
         style in (None, "fastapi") or name not in FASTAPI_ONLY_PACKAGES
     ):
         return f"{what} {shown!r} would shadow the package {name!r} the project depends on"
+    return ""
+
+
+def package_name_length_error(name: str, *, what: str = "package name") -> str:
+    """Why `name` is too long to choose now, or "" when it is not (MAX_PACKAGE_NAME_LENGTH)."""
+    if len(name) > MAX_PACKAGE_NAME_LENGTH:
+        return f"{what} {name!r} is longer than {MAX_PACKAGE_NAME_LENGTH} characters"
     return ""
 
 

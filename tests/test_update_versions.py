@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from asgigen import generate
+from asgigen import generate, naming
 from asgigen import template_history as history
 from tests.conftest import CliResult
 from tests.test_update import commit_all
@@ -153,3 +153,28 @@ def test_project_from_a_shipped_version_updates_to_the_current_one(
     subprocess.run(["git", "add", "--all"], cwd=project, check=True)
     checked = run_cli("check", str(project))
     assert checked.exit_code == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.e2e
+def test_a_longer_package_name_recorded_before_the_limit_still_updates(
+    run_cli: Callable[..., CliResult],
+    history_repo: Path,
+    live_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # 0.3.5 refuses to choose an import name over naming.MAX_PACKAGE_NAME_LENGTH; a project
+    # that recorded one before still updates: copier runs the template's validators again on
+    # update, and those leave the length out.
+    monkeypatch.setattr("asgigen.template.builtin_template", lambda: live_template)
+    name = "a-shop-with-a-rather-long-name-past-the-limit"
+    assert len(naming.derive_package_name(name)) > naming.MAX_PACKAGE_NAME_LENGTH
+    project = render_version(history_repo, "0.3.4", tmp_path / name, "raw")
+    commit_all(project, "made with template 0.3.4")
+
+    result = run_cli("update", str(project))
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"template 0.3.4 → {history.template_version()}" in result.stdout
+    answers = (project / generate.ANSWERS_FILE).read_text(encoding="utf-8")
+    assert f"package_name: {naming.derive_package_name(name)}\n" in answers
