@@ -106,10 +106,10 @@ def package_name_error(name: str, *, what: str = "package name", style: str | No
     return ""
 
 
-def package_name_length_error(name: str, *, what: str = "package name") -> str:
+def package_name_length_error(name: str) -> str:
     """Why `name` is too long to choose now, or "" when it is not (MAX_PACKAGE_NAME_LENGTH)."""
     if len(name) > MAX_PACKAGE_NAME_LENGTH:
-        return f"{what} {name!r} is longer than {MAX_PACKAGE_NAME_LENGTH} characters"
+        return f"package name {name!r} is longer than {MAX_PACKAGE_NAME_LENGTH} characters"
     return ""
 
 
