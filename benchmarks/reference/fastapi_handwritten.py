@@ -6,7 +6,7 @@ its `PlainTextResponse` directly; then one `APIRouter` per feature, included in 
 `GET /items/{item_id}`; echo: `POST /echo`; ws: `/ws`), with `redirect_slashes=False`. Same
 work on every request: two plain ASGI middlewares, as a careful hand would write them, with
 the generated app's rules: an `x-request-id` on every response (the caller's if it is safe,
-else 128 random bits), and in front of it a 413 for a body declared over 1 MiB
+else 128 random bits), outermost, and behind it a 413 for a body declared over 1 MiB
 (`content-length`), bodies without a declared length counted as they arrive, and HEAD served
 by the GET route without body bytes. What it leaves out is only what a hand-written app would
 not need: settings read from the environment, the lifespan, and the 405 handler that names
@@ -134,5 +134,5 @@ app.add_api_route("/", home, response_class=PlainTextResponse)
 app.add_api_route("/health", health)
 for router in (items, echo, ws):
     app.include_router(router)
-app.add_middleware(RequestId)
 app.add_middleware(BodyLimitAndHead)
+app.add_middleware(RequestId)
