@@ -100,7 +100,7 @@ def test_project_name_validator_is_asgigens_rule(name: str) -> None:
 @example("type")
 @example("demo\n")
 @example("p" * 40)
-@example("p" * 41)
+@example("p" * 41)  # the 40-character limit is asgigen's alone (naming.package_name_length_error)
 def test_package_name_validator_is_asgigens_rule(name: str) -> None:
     said = template_says("package_name", "validator", {"package_name": name}).strip()
     expected = naming.package_name_error(name)
