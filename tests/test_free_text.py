@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from asgigen import generate
+from tests.tools import venv_tool
 
 # Any text a user can pass: no surrogates, and of the control characters only newline and tab
 # (asgigen and the template's validators refuse the others: YAML answer files and Markdown
@@ -21,7 +21,6 @@ from asgigen import generate
 texts = st.text(
     st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=60
 )
-RUFF = Path(sys.executable).parent / "ruff"
 TRICKY = "He said \"hi\" \\ {{ x }} {% if %} 🚀 中文 'q'\nnew line\t<b>*x*</b> #1"
 
 
@@ -52,7 +51,7 @@ def assert_valid(project: Path, description: str, author: str) -> None:
     assert answers["author"] == author
     # However long the text, `ruff format` leaves the project as it is (its own settings).
     formatted = subprocess.run(
-        [str(RUFF), "format", "--check", "--diff", "."],
+        [venv_tool("ruff"), "format", "--check", "--diff", "."],
         cwd=project,
         capture_output=True,
         text=True,

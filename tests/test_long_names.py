@@ -5,7 +5,6 @@ before anything is written."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ import pytest
 
 from asgigen import generate, naming
 from tests.conftest import run_asgigen
+from tests.tools import venv_tool
 
-RUFF = Path(sys.executable).parent / "ruff"
 VARIANTS: dict[str, dict[str, Any]] = {
     "raw": {"style": "raw"},
     "routed": {"style": "routed"},
@@ -47,7 +46,7 @@ def test_ruff_leaves_the_project_as_rendered(tmp_path: Path, variant: str, lengt
     project = generate.new_project(request).path
     for command in (["format", "--check", "--diff", "."], ["check", "."]):
         ruff = subprocess.run(
-            [str(RUFF), *command], cwd=project, capture_output=True, text=True, timeout=60
+            [venv_tool("ruff"), *command], cwd=project, capture_output=True, text=True, timeout=60
         )
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import functools
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -19,8 +18,9 @@ from hypothesis import strategies as st
 from jinja2 import FileSystemLoader, Template
 from jinja2.sandbox import SandboxedEnvironment
 
+from tests.tools import venv_tool
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-RUFF = Path(sys.executable).parent / "ruff"
 MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#+!|~")
 
 # Any text a YAML answer or a command line can carry: no lone surrogates. The second strategy
@@ -75,7 +75,7 @@ def test_python_string_quotes_like_ruff_format(text: str) -> None:
 def test_ruff_format_leaves_python_strings_unchanged(values: list[str]) -> None:
     source = "".join(f"x{i} = {render('python_string', v)}\n" for i, v in enumerate(values))
     formatted = subprocess.run(
-        [str(RUFF), "format", "--isolated", "--line-length", "100", "-"],
+        [venv_tool("ruff"), "format", "--isolated", "--line-length", "100", "-"],
         input=source,
         capture_output=True,
         text=True,
