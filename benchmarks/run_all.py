@@ -315,7 +315,9 @@ def bench_first_check(root: Path, runs: int) -> list[Row]:
                     target,
                     median / target,
                     f"<= {target:g} s",
-                    f"exited 0: its tests passed and it served ({runs} runs, median)",
+                    f"exited 0: its tests passed and it served ({runs} runs, median of "
+                    + " ".join(f"{seconds:.2f}" for seconds in sorted(times[kind]))
+                    + ")",
                 )
             )
     return rows
