@@ -269,10 +269,51 @@ def validate(
     junit_xml: Annotated[
         Path | None, typer.Option("--junit-xml", help="Write a JUnit XML report here.")
     ] = None,
+    pairwise: Annotated[
+        bool,
+        typer.Option(
+            "--pairwise", help="Cases covering every pair of answers (and servers) at least once."
+        ),
+    ] = False,
+    exhaustive: Annotated[
+        bool, typer.Option("--exhaustive", help="Every answer set the questions allow.")
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="KEY=VALUE",
+            help="KEY=VALUE answer for every case (pins it); repeatable.",
+        ),
+    ] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data-file", help="YAML or JSON file of answers.")
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option("--shard", metavar="K/N", help="Run part K of N of the selected cases."),
+    ] = None,
+    durations: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--durations",
+            metavar="FILE",
+            help="Case durations of earlier runs (--durations-out), to balance --shard.",
+        ),
+    ] = None,
+    durations_out: Annotated[
+        Path | None,
+        typer.Option("--durations-out", metavar="FILE", help="Write each case's duration here."),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Render every variant of a template; run its gates and tests, boot it under each server."""
     from asgigen import project
+    from asgigen.errors import BadInputError
+
+    if pairwise and exhaustive:
+        raise BadInputError("--pairwise and --exhaustive pick different cases", hint="give one")
 
     print(
         project.validate(
@@ -289,6 +330,12 @@ def validate(
             as_json=json_output,
             junit_xml=junit_xml,
             console=Console(quiet=quiet),
+            selection="pairwise" if pairwise else "exhaustive" if exhaustive else "declared",
+            data=data or [],
+            data_file=data_file,
+            shard=shard,
+            durations=durations or [],
+            durations_out=durations_out,
         )
     )
 

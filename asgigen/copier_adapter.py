@@ -154,3 +154,89 @@ def run_update(
             worker.subproject._cleanup_hooks.append(made_with._cleanup)
             worker.subproject.__dict__["template"] = made_with
         worker.run_update()
+
+
+# --- the answer space
+
+
+class QuestionRules:
+    """copier's own `when` and default of each question, evaluated for given answers.
+
+    `asgigen validate --pairwise/--exhaustive` walks the answer space with them, so a
+    condition means exactly what it means when copier renders. Results are cached by the
+    values of the variables each expression reads, so a large space costs few renders.
+    Private hooks: `copier._main.Worker.jinja_env` (the template's Jinja environment: its
+    loader, extensions and envops) and `copier._user_data.Question` / `AnswersMap`.
+    """
+
+    def __init__(self, template: LoadedTemplate) -> None:
+        from copier._main import Worker
+
+        worker = Worker(src_path=template.url, dst_path=Path("."), vcs_ref=template.ref)
+        worker.__dict__["template"] = template.handle
+        self._env = worker.jinja_env
+        self._questions = template.questions
+        self._reads: dict[tuple[str, str], frozenset[str] | None] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    def applies(self, name: str, answers: Mapping[str, Any]) -> bool:
+        """Whether copier asks `name` given the answers so far (its `when`)."""
+        when = self._questions[name].get("when", True)
+        if isinstance(when, bool):
+            return when
+        return bool(self._evaluate(name, "when", answers, lambda q: q.get_when()))
+
+    def default(self, name: str, answers: Mapping[str, Any]) -> Any:
+        """The question's default as copier computes it; `None` when it has none or it fails."""
+        if "default" not in self._questions[name]:
+            return None
+
+        def compute(question: Any) -> Any:
+            from copier._types import MISSING
+
+            value = question.get_default()
+            return None if value is MISSING else value
+
+        try:
+            return self._evaluate(name, "default", answers, compute)
+        except Exception:  # a default that needs an answer not given (the name, say)
+            return None
+
+    def _evaluate(self, name: str, key: str, answers: Mapping[str, Any], run: Any) -> Any:
+        reads = self._read_by(name, key)
+        context = dict(answers)
+        cache_key = (
+            name,
+            key,
+            None if reads is None else tuple(repr(context.get(v)) for v in sorted(reads)),
+        )
+        if reads is None or cache_key not in self._cache:
+            from copier._user_data import AnswersMap, Question
+
+            spec = self._questions[name]
+            question = Question(
+                var_name=name,
+                answers=AnswersMap(),
+                context=context,
+                jinja_env=self._env,
+                **spec,
+            )
+            self._cache[cache_key] = run(question)
+        return self._cache[cache_key]
+
+    def _read_by(self, name: str, key: str) -> frozenset[str] | None:
+        """The variables an expression reads; None (no caching) when it cannot be parsed."""
+        if (name, key) not in self._reads:
+            from jinja2 import meta
+
+            source = self._questions[name].get(key)
+            try:
+                reads: frozenset[str] | None = (
+                    frozenset(meta.find_undeclared_variables(self._env.parse(source)))
+                    if isinstance(source, str)
+                    else frozenset()
+                )
+            except Exception:
+                reads = None
+            self._reads[(name, key)] = reads
+        return self._reads[(name, key)]

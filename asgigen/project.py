@@ -280,32 +280,49 @@ def validate(
     as_json: bool,
     junit_xml: Path | None,
     console: Console,
+    selection: str = "declared",
+    data: list[str] | None = None,
+    data_file: Path | None = None,
+    shard: str | None = None,
+    durations: list[Path] | None = None,
+    durations_out: Path | None = None,
 ) -> str:
     """Validate a template (or list its cases); return the table or JSON, raise on failure."""
+    from asgigen import answer_space, check, generate
     from asgigen.errors import CheckFailedError
+    from asgigen.selection import Request, load_durations
     from asgigen.validate import failure_details, list_cases
     from asgigen.validate import validate as run_validation
 
+    answers: dict[str, Any] = {}
+    if data_file is not None:
+        answers.update(generate.load_data_file(data_file))
+    answers.update(generate.parse_data_pairs(data or []))
+    request = Request(
+        selection=selection,
+        variants=variants,
+        styles=styles,
+        servers=[spec.name for spec in check.resolve_servers(servers)],
+        case=case,
+        data=answers,
+        shard=None if shard is None else answer_space.parse_shard(shard),
+        durations=load_durations(durations or [], console),
+    )
     if list_only:
-        cases = list_cases(
-            template=template, vcs_ref=vcs_ref, variants=variants, styles=styles, servers=servers
-        )
+        cases = list_cases(template=template, vcs_ref=vcs_ref, request=request, console=console)
         if not as_json:
             return "\n".join(case.name for case in cases)
         # The shape a CI matrix takes as it is: GitHub's `strategy.matrix: ${{ fromJSON(...) }}`.
-        include = [{"case": c.name, "variant": c.variant, "server": c.server} for c in cases]
-        return json.dumps({"include": include}, indent=2)
+        return json.dumps({"include": [c.to_matrix() for c in cases]}, indent=2)
     report = run_validation(
         template=template,
         vcs_ref=vcs_ref,
         trust=trust,
-        variants=variants,
-        styles=styles,
-        servers=servers,
-        case=case,
+        request=request,
         isolated=isolated,
         jobs=jobs,
         junit_xml=junit_xml,
+        durations_out=durations_out,
         console=console,
     )
     text = json.dumps(report.to_dict(), indent=2) if as_json else report.table()

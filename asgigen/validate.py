@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import threading
@@ -15,23 +16,20 @@ from typing import Any
 from asgigen import check, generate
 from asgigen.console import Console, paint, use_colour
 from asgigen.errors import AsgigenError, BadInputError
-from asgigen.servers import SERVERS, ServerSpec
+from asgigen.selection import (
+    DEFAULT_VARIANT,
+    Case,
+    Request,
+    project_name_for,
+    select,
+    variants_of,
+)
+from asgigen.servers import ServerSpec
 from asgigen.steps import StepResult
 from asgigen.template import Template, Variant, load
 
-DEFAULT_VARIANT = "default"
-
-
-@dataclass(frozen=True)
-class Case:
-    """One variant of the template booted under one server: a unit of a CI matrix."""
-
-    variant: str
-    server: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.variant}@{self.server}"
+# Kept importable from here: other modules and tests name them as validate's.
+__all__ = ["DEFAULT_VARIANT", "Case", "variants_of"]
 
 
 @dataclass
@@ -126,6 +124,23 @@ class ValidationReport:
         lines.append(verdict)
         return "\n".join(lines)
 
+    def durations(self) -> dict[str, float]:
+        """Each case's seconds: its own boot plus its share of the render, gates and tests."""
+        found = {}
+        for result in self.results:
+            shared = sum(s.seconds for s in result.steps if not s.name.startswith("serve:"))
+            for server in result.servers:
+                own = sum(s.seconds for s in result.steps if s.name == f"serve:{server}")
+                found[f"{result.variant.name}@{server}"] = round(
+                    shared / len(result.servers) + own, 3
+                )
+        return found
+
+    def write_durations(self, path: Path) -> None:
+        """The file `--durations` reads back to balance shards: {"cases": {name: seconds}}."""
+        document = {"format": "asgigen-validate-durations/1", "cases": self.durations()}
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
     def write_junit(self, path: Path) -> None:
         import xml.etree.ElementTree as ET
 
@@ -162,46 +177,6 @@ class ValidationReport:
         tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-def variants_of(template: Template) -> list[Variant]:
-    """The template's default answers, then every variant it declares."""
-    return [Variant(DEFAULT_VARIANT, {}), *template.declaration.variants]
-
-
-def plan(
-    template: Template, *, variants: list[str], styles: list[str], servers: list[str]
-) -> list[Case]:
-    """The cases to run: variant by server, narrowed by --variant and --style."""
-    known = variants_of(template)
-    names = {variant.name for variant in known}
-    for name in variants:
-        if name not in names:
-            raise BadInputError(
-                f"template {template.source} has no variant {name!r}",
-                hint=f"its variants: {', '.join(sorted(names))}",
-            )
-    if styles and "style" not in template.questions:
-        raise BadInputError(
-            f"--style is for templates that ask 'style'; {template.source} does not",
-            hint="choose variants with --variant",
-        )
-    style_choices = template.questions["style"].choices if styles else ()
-    for style in styles:
-        if style_choices and style not in style_choices:
-            # Else a typo selects no case, and validating nothing would pass.
-            raise BadInputError(
-                f"unknown style {style!r}",
-                hint=f"choose from: {', '.join(str(c) for c in style_choices)}",
-            )
-    default_style = template.loaded.questions.get("style", {}).get("default")
-    chosen = [
-        variant
-        for variant in known
-        if (not variants or variant.name in variants)
-        and (not styles or variant.data.get("style", default_style) in styles)
-    ]
-    return [Case(variant.name, server) for variant in chosen for server in servers]
-
-
 def run_variant(
     template: Template,
     variant: Variant,
@@ -219,9 +194,8 @@ def run_variant(
 
     name_question = template.declaration.name_question
     data = dict(variant.data)
-    project_name = str(
-        data.pop(name_question, f"{variant.name}-app") if name_question else variant.name
-    )
+    default_name = project_name_for(variant.name)
+    project_name = str(data.pop(name_question, default_name) if name_question else variant.name)
     started = time.perf_counter()
     request = generate.GenerateRequest(
         target=workdir / variant.name / project_name,
@@ -292,33 +266,35 @@ def validate(
     template: str | None = None,
     vcs_ref: str | None = None,
     trust: bool = False,
-    variants: list[str] | None = None,
-    styles: list[str] | None = None,
-    servers: list[str] | None = None,
-    case: str | None = None,
+    request: Request | None = None,
     isolated: bool = False,
     jobs: int | None = None,
     junit_xml: Path | None = None,
+    durations_out: Path | None = None,
     keep: Path | None = None,
     console: Console | None = None,
 ) -> ValidationReport:
     """Validate every case; never raises for a failing case (the report says)."""
     console = console or Console()
+    request = request or Request()
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise BadInputError(f"--jobs must be at least 1, got {jobs}")
-    if junit_xml is not None and not junit_xml.absolute().parent.is_dir():
-        raise BadInputError(
-            f"cannot write {junit_xml}: {junit_xml.absolute().parent} does not exist"
-        )
+    for option, path in (("--junit-xml", junit_xml), ("--durations-out", durations_out)):
+        if path is not None and not path.absolute().parent.is_dir():
+            raise BadInputError(
+                f"cannot write {path}: {path.absolute().parent} does not exist",
+                hint=f"{option} names a file in a directory that exists",
+            )
     started = time.perf_counter()
     with load(template, vcs_ref) as loaded:
         _require_trust(loaded, trust)
-        cases = select(loaded, variants=variants, styles=styles, servers=servers, case=case)
+        cases = select(loaded, request, console)
         by_variant: dict[str, list[str]] = {}
+        known: dict[str, Variant] = {}
         for one_case in cases:
             by_variant.setdefault(one_case.variant, []).append(one_case.server)
-        known = {variant.name: variant for variant in variants_of(loaded)}
+            known[one_case.variant] = Variant(one_case.variant, dict(one_case.data))
         progress = Progress(console, len(by_variant))
         with tempfile.TemporaryDirectory(prefix="asgigen-validate-") as tmp:
             workdir = keep or Path(tmp)
@@ -342,41 +318,20 @@ def validate(
     report = ValidationReport(source, results, time.perf_counter() - started)
     if junit_xml is not None:
         report.write_junit(junit_xml)
+    if durations_out is not None:
+        report.write_durations(durations_out)
     return report
-
-
-def select(
-    template: Template,
-    *,
-    variants: list[str] | None,
-    styles: list[str] | None,
-    servers: list[str] | None,
-    case: str | None,
-) -> list[Case]:
-    """The cases asked for: all of them, narrowed by the options, or the one --case names."""
-    server_names = [spec.name for spec in check.resolve_servers(servers or [])]
-    if case is None:
-        return plan(template, variants=variants or [], styles=styles or [], servers=server_names)
-    every = plan(template, variants=[], styles=[], servers=list(SERVERS))
-    chosen = [one for one in every if one.name == case]
-    if not chosen:
-        raise BadInputError(
-            f"template {template.source} has no case {case!r}",
-            hint="list them with `asgigen validate --list`",
-        )
-    return chosen
 
 
 def list_cases(
     *,
     template: str | None,
     vcs_ref: str | None,
-    variants: list[str] | None,
-    styles: list[str] | None,
-    servers: list[str] | None,
+    request: Request,
+    console: Console | None = None,
 ) -> list[Case]:
     with load(template, vcs_ref) as loaded:
-        return select(loaded, variants=variants, styles=styles, servers=servers, case=None)
+        return select(loaded, request, console or Console())
 
 
 def _require_trust(template: Template, trust: bool) -> None:

@@ -160,9 +160,16 @@ def test_validate_lists_cases_for_a_ci_matrix_and_runs_one(
     assert names == [f"{v}@{s}" for v in ("default", "bare") for s in servers]
     assert list(cases) == ["include"]  # a GitHub matrix as it is: no other axis
     assert cases["include"][5] == {
+        "name": "bare@hypercorn",
         "case": "bare@hypercorn",
         "variant": "bare",
         "server": "hypercorn",
+        "answers": {
+            "service_name": "bare-app",
+            "module_name": "bare_app_svc",
+            "pong": "pong",
+            "with_contract": False,
+        },
     }
     one = asgigen(
         "validate",

@@ -179,14 +179,18 @@ def test_list_names_each_variant_and_server_for_a_ci_matrix(tmp_path: Path) -> N
     data = json.loads(result.stdout)
     raw = [name for name, answers in variants.items() if answers.get("style") == "raw"]
     assert raw[:2] == ["raw", "raw-awkward"]
-    # A CI matrix as GitHub Actions takes it: one entry per case, nothing else.
-    assert data == {
-        "include": [
-            {"case": f"{name}@{server}", "variant": name, "server": server}
-            for name in raw
-            for server in ("daphne", "granian")
-        ]
-    }
+    # A CI matrix as GitHub Actions takes it: one entry per case, nothing else; each entry
+    # keeps the keys older workflows read (case, variant, server), with its full answers.
+    assert list(data) == ["include"]
+    assert [{k: e[k] for k in ("case", "variant", "server")} for e in data["include"]] == [
+        {"case": f"{name}@{server}", "variant": name, "server": server}
+        for name in raw
+        for server in ("daphne", "granian")
+    ]
+    for entry in data["include"]:
+        assert entry["name"] == entry["case"]
+        assert entry["answers"]["style"] == "raw"
+        assert entry["answers"]["python_version"] == "3.11"  # the defaults, in full
     assert list(tmp_path.iterdir()) == []
 
 
