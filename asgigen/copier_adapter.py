@@ -175,6 +175,10 @@ class QuestionRules:
         worker = Worker(src_path=template.url, dst_path=Path("."), vcs_ref=template.ref)
         worker.__dict__["template"] = template.handle
         self._env = worker.jinja_env
+        # copier compiles each expression anew on every evaluation; a space of answer sets
+        # evaluates the same few again and again. This environment is ours alone.
+        compile_once = functools.lru_cache(maxsize=1024)(self._env.from_string)
+        self._env.from_string = compile_once  # type: ignore[method-assign,assignment]
         self._questions = template.questions
         self._reads: dict[tuple[str, str], frozenset[str] | None] = {}
         self._cache: dict[tuple[Any, ...], Any] = {}
