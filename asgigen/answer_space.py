@@ -232,6 +232,11 @@ def case_names(rows: Sequence[Mapping[str, Any]], dims: Sequence[Dimension]) -> 
                 slug = f"{_slug(key)}-{slug}"
             tokens.append(slug)
         names.append("-".join(tokens) or "default")
+    seen_names: dict[str, int] = {}
+    for i, name in enumerate(names):  # values that differ only in punctuation: still unique
+        seen_names[name] = seen_names.get(name, 0) + 1
+        if seen_names[name] > 1:
+            names[i] = f"{name}-{seen_names[name]}"
     return names
 
 

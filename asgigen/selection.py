@@ -267,11 +267,16 @@ def _cases(
 
 
 def _find_case(template: Template, space: Space, request: Request) -> list[Case]:
-    """--case NAME: a declared case, else one of the answer space (any server)."""
+    """--case NAME: a case of the selection asked for, else of the other (any server).
+
+    A declared variant and an answer set may share a name with different answers: `--case`
+    with `--pairwise` or `--exhaustive` means the answer set, without them the variant.
+    """
     from asgigen.servers import SERVERS
 
     every = list(SERVERS)
-    for selection in ("declared", "exhaustive"):
+    order = ("declared", "exhaustive") if request.selection == "declared" else ("exhaustive",)
+    for selection in order:
         plain = Request(data=request.data)
         chosen = [
             c for c in _cases(template, space, plain, selection, every) if c.name == request.case

@@ -239,3 +239,9 @@ def test_parse_rules_checks_its_shape() -> None:
     for bad in ([1], {"pins": {}}, {"pin": [1]}, {"exclude": {"a": 1}}, {"exclude": [{}]}):
         with pytest.raises(TemplateError):
             answer_space.parse_rules(bad)
+
+
+def test_case_names_are_unique_when_values_differ_only_in_punctuation() -> None:
+    dims = [Dimension("tag", ("x", "a b", "a-b", "a.b"))]
+    rows = [{"tag": "a b"}, {"tag": "a-b"}, {"tag": "a.b"}]
+    assert answer_space.case_names(rows, dims) == ["a-b", "a-b-2", "a-b-3"]

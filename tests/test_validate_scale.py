@@ -284,3 +284,20 @@ def test_data_and_data_file_supply_the_missing_answers(run_cli: Run, tmp_path: P
     )
     assert names(declared) == ["default@uvicorn"]
     assert declared[0]["answers"]["service_name"] == "default-app"
+
+
+def test_case_means_the_answer_set_of_the_selection_it_comes_from(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    questions = QUESTIONS.replace(
+        "      name_question: service_name\n",
+        "      name_question: service_name\n"
+        "      variants:\n"
+        "        hi: {greeting: hi, level: debug}\n",
+    )
+    template = small_template(tmp_path / "template", questions)
+    declared = listed(run_cli, "--template", str(template), "--case", "hi@daphne")
+    assert declared[0]["answers"]["level"] == "debug"
+    generated = listed(run_cli, "--template", str(template), "--pairwise", "--case", "hi@daphne")
+    assert generated[0]["answers"]["level"] == "info"
+    assert names(declared) == names(generated) == ["hi@daphne"]
