@@ -309,7 +309,9 @@ def validate(
         durations=load_durations(durations or [], console),
     )
     if list_only:
-        cases = list_cases(template=template, vcs_ref=vcs_ref, request=request, console=console)
+        cases = list_cases(
+            template=template, vcs_ref=vcs_ref, request=request, trust=trust, console=console
+        )
         if not as_json:
             return "\n".join(case.name for case in cases)
         # The shape a CI matrix takes as it is: GitHub's `strategy.matrix: ${{ fromJSON(...) }}`.

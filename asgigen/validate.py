@@ -328,9 +328,13 @@ def list_cases(
     template: str | None,
     vcs_ref: str | None,
     request: Request,
+    trust: bool = False,
     console: Console | None = None,
 ) -> list[Case]:
     with load(template, vcs_ref) as loaded:
+        if "_jinja_extensions" in loaded.loaded.config:
+            # Reading the questions' conditions loads the template's Jinja extensions.
+            _require_trust(loaded, trust)
         return select(loaded, request, console or Console())
 
 

@@ -301,3 +301,16 @@ def test_case_means_the_answer_set_of_the_selection_it_comes_from(
     generated = listed(run_cli, "--template", str(template), "--pairwise", "--case", "hi@daphne")
     assert generated[0]["answers"]["level"] == "info"
     assert names(declared) == names(generated) == ["hi@daphne"]
+
+
+def test_listing_a_template_with_jinja_extensions_needs_trust(run_cli: Run, tmp_path: Path) -> None:
+    questions = "    _jinja_extensions: [jinja2.ext.do]\n" + QUESTIONS.lstrip("\n")
+    template = small_template(tmp_path / "template", questions)
+    refused = run_cli("validate", "--template", str(template), "--list", "--pairwise")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        f"error: template {template} runs code when rendered (_jinja_extensions)",
+        "hint: read its copier.yml, then pass --trust if you trust it",
+    ]
+    trusted = run_cli("validate", "--template", str(template), "--list", "--pairwise", "--trust")
+    assert trusted.exit_code == 0, trusted.stderr
