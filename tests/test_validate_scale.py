@@ -314,3 +314,18 @@ def test_listing_a_template_with_jinja_extensions_needs_trust(run_cli: Run, tmp_
     ]
     trusted = run_cli("validate", "--template", str(template), "--list", "--pairwise", "--trust")
     assert trusted.exit_code == 0, trusted.stderr
+
+
+def test_help_names_the_new_options(run_cli: Run) -> None:
+    result = run_cli("validate", "--help")
+    assert result.exit_code == 0
+    for option in (
+        "--pairwise",
+        "--exhaustive",
+        "--shard",
+        "--durations",
+        "--durations-out",
+        "--data",
+        "--data-file",
+    ):
+        assert option in result.stdout
