@@ -323,11 +323,12 @@ def styles() -> None:
 @app.command()
 def cache(
     clean: Annotated[
-        bool, typer.Option("--clean", help="Remove every cached check environment.")
+        bool,
+        typer.Option("--clean", help="Remove what asgigen cached (and nothing else there)."),
     ] = False,
 ) -> None:
     """Where the check environments are cached (ASGIGEN_CACHE_DIR), and how much they hold."""
-    from asgigen.environments import cache_summary, clean_cache
+    from asgigen.cache import cache_summary, clean_cache
 
     print(clean_cache() if clean else cache_summary())
 

@@ -61,6 +61,10 @@ def create(
         force=force,
         dry_run=dry_run,
     )
+    if check and not dry_run:
+        from asgigen.cache import entry
+
+        entry("envs")  # an unusable cache directory is said before anything is written
     result = generate.new_project(request)
     overwritten = set(result.overwritten)
     if dry_run:
