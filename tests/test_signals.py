@@ -1,0 +1,135 @@
+"""SIGINT and SIGTERM to asgigen: nothing it started outlives it, nothing is half-written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import asgigen_env, run_asgigen
+
+pytestmark = pytest.mark.e2e
+
+# A test the project runs first: it starts a listening server in a session of its own (as a
+# live-server test may), says where it is, then blocks on a FIFO nobody ever writes to.
+HOLDING_TEST = '''
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SERVER = """
+import os, socket, sys
+from pathlib import Path
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+events = Path(sys.argv[1])
+(events / "server.tmp").write_text(f"{os.getpid()} {listener.getsockname()[1]}")
+(events / "server.tmp").rename(events / "server")
+while True:
+    listener.accept()[0].close()
+"""
+
+
+def test_holds_a_live_server() -> None:
+    events = Path(os.environ["HOLD_DIR"])
+    subprocess.Popen([sys.executable, "-c", SERVER, str(events)], start_new_session=True)
+    with open(events / "hold") as fifo:  # blocks until asgigen is stopped
+        fifo.read()
+'''
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.02)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie nobody reaped yet is not: it holds no socket)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def holding_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("signals")
+    made = run_asgigen("new", "holding", "--style", "raw", "--no-check", "--no-git", cwd=root)
+    assert made.returncode == 0, made.stderr
+    write_files(root / "holding", {"tests/test_aaa_hold.py": HOLDING_TEST})
+    return root / "holding"
+
+
+@pytest.fixture
+def events(tmp_path: Path) -> Iterator[Path]:
+    directory = tmp_path / "events"
+    directory.mkdir()
+    os.mkfifo(directory / "hold")
+    yield directory
+    server = directory / "server"
+    if server.exists():  # the test failed: don't leave the server it started behind
+        pid = int(server.read_text().split()[0])
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "line"),
+    [(signal.SIGTERM, 143, "error: terminated"), (signal.SIGINT, 130, "error: interrupted")],
+)
+def test_a_signal_stops_what_the_tests_started_and_exits_with_its_code(
+    holding_project: Path, events: Path, signum: int, code: int, line: str
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asgigen", "check", str(holding_project)],
+        env=asgigen_env(HOLD_DIR=str(events)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: (events / "server").exists() or process.poll() is not None,
+            600,
+            "the project's test started its server",
+        )
+        assert process.poll() is None, process.communicate()
+        pid, port = (int(part) for part in (events / "server").read_text().split())
+        assert accepts(port)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == code, stderr
+    assert stderr.strip().splitlines()[-1] == line
+    assert "Traceback" not in stderr
+    wait_for(lambda: not alive(pid) and not accepts(port), 30, "the tests' server is gone")
