@@ -149,10 +149,33 @@ def _interrupted(signum: int) -> Interrupted:
     return error
 
 
+# Set while a step that must not be cut in two runs (moving a project into place): a
+# signal then stops the children at once and is raised when the step is over.
+_deferring: list[bool] = []
+_pending: list[int] = []
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Run the body whole: SIGINT or SIGTERM arriving meanwhile is raised after it."""
+    _deferring.append(True)
+    try:
+        yield
+    finally:
+        _deferring.pop()
+        if not _deferring and _pending:
+            signum = _pending[0]
+            _pending.clear()
+            raise _interrupted(signum)
+
+
 def _on_signal(signum: int, _frame: object) -> None:
     if not _stopped_by:
         _stopped_by.append(signum)
     stop_all()
+    if _deferring:
+        _pending.append(signum)
+        return
     # Our own exception, not KeyboardInterrupt, which click would swallow as "Aborted!".
     raise _interrupted(signum)
 

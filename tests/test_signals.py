@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.e2e
 # live-server test may), says where it is, then blocks on a FIFO nobody ever writes to.
 HOLDING_TEST = '''
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +135,100 @@ def test_a_signal_stops_what_the_tests_started_and_exits_with_its_code(
     assert stderr.strip().splitlines()[-1] == line
     assert "Traceback" not in stderr
     wait_for(lambda: not alive(pid) and not accepts(port), 30, "the tests' server is gone")
+
+
+# A git that, asked to commit, says so and then waits on a FIFO nobody writes to: a point
+# where `new` is busy making the repository, where SIGINT arrives.
+SLOW_GIT = """#!{python}
+import os
+import shutil
+import sys
+from pathlib import Path
+
+if "commit" in sys.argv[1:]:
+    events = Path(os.environ["GIT_EVENTS"])
+    (events / "committing").touch()
+    with open(events / "hold") as fifo:
+        fifo.read()
+os.execv({git!r}, [{git!r}, *sys.argv[1:]])
+"""
+
+
+def complete_or_absent(project: Path) -> None:
+    """What an interrupted `new` may leave: the project with its commit, or nothing at all."""
+    leftovers = [path.name for path in project.parent.iterdir() if ".asgigen-" in path.name]
+    assert leftovers == []  # no staging directory either
+    if not project.exists():
+        return
+    git = ["git", "-C", str(project)]
+    committed = subprocess.run([*git, "log", "--oneline"], capture_output=True, text=True)
+    assert committed.returncode == 0, committed.stderr
+    assert len(committed.stdout.splitlines()) == 1, committed.stdout
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == "", status.stdout
+
+
+def test_sigint_while_the_repository_is_made_leaves_nothing(
+    workdir: Path, events: Path, tmp_path: Path
+) -> None:
+    real_git = shutil.which("git")
+    assert real_git is not None
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text(SLOW_GIT.format(python=sys.executable, git=real_git))
+    wrapper.chmod(0o755)
+    env = asgigen_env(
+        GIT_EVENTS=str(events), PATH=f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asgigen", "new", "demo", "--style", "raw", "--no-check"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: (events / "committing").exists() or process.poll() is not None,
+            120,
+            "new started the commit",
+        )
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "error: interrupted"
+    assert not (workdir / "demo").exists()
+    complete_or_absent(workdir / "demo")
+
+
+def test_sigint_right_after_the_rendered_line_leaves_a_complete_project(
+    workdir: Path, holding_project: Path
+) -> None:
+    # The same requirements as holding_project: its check environment is already built.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asgigen", "new", "demo", "--style", "raw"],
+        cwd=workdir,
+        env=asgigen_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.lstrip().startswith("rendered"):
+                process.send_signal(signal.SIGINT)
+                break
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    complete_or_absent(workdir / "demo")
