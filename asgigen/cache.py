@@ -64,9 +64,12 @@ def entry(name: str) -> Path:
 def _is_ours(folder: Path) -> bool:
     """A folder asgigen made: marked, or in asgigen's own default cache directory (caches
     made before the marker existed)."""
-    return (folder / MARKER).is_file() or (
-        "ASGIGEN_CACHE_DIR" not in os.environ and folder.parent == _default_root()
-    )
+    return (folder / MARKER).is_file() or _is_default(folder.parent)
+
+
+def _is_default(root: Path) -> bool:
+    """`root` is asgigen's own cache directory (~/.cache/asgigen), however it was named."""
+    return root.resolve() == _default_root().resolve()
 
 
 def _folders() -> list[Path]:
@@ -128,7 +131,7 @@ def clean_cache() -> str:
         with contextlib.suppress(OSError):  # it holds what is not asgigen's: it stays
             folder.rmdir()
             removed.append(str(folder))
-    if "ASGIGEN_CACHE_DIR" not in os.environ:
+    if _is_default(root):
         with contextlib.suppress(OSError):  # asgigen's own directory, once empty
             root.rmdir()
             removed.append(str(root))

@@ -122,3 +122,19 @@ def test_an_unwritable_cache_directory_is_one_line_before_anything_is_written(
     assert lines[1] == "hint: set ASGIGEN_CACHE_DIR to a writable directory"
     assert len(lines) == 2
     assert list(workdir.iterdir()) == []  # nothing written
+
+
+def test_a_cache_made_before_the_marker_in_asgigens_own_directory_is_cleaned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., CliResult]
+) -> None:
+    monkeypatch.delenv("ASGIGEN_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    root = tmp_path / "xdg" / "asgigen"
+    venv = fake_environment(root / "envs")  # no marker: an older asgigen made it
+
+    assert run_cli("cache").stdout.splitlines() == [str(root), "1 environment(s), 1.0 MB"]
+    result = run_cli("cache", "--clean")
+
+    assert result.exit_code == 0, result.stderr
+    assert f"removed {venv}" in result.stdout.splitlines()
+    assert not root.exists()  # asgigen's own directory goes once empty
