@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import gc
 import os
-import signal
 import sys
 import traceback
 from pathlib import Path
@@ -376,10 +375,10 @@ def main() -> None:
 def _exit_if_stopped() -> None:
     """Stopped by a signal: one line and its code (130, 143), whatever the command made of
     the interruption (a step it failed, an error it raised)."""
-    code = processes.exit_code()
-    if code is not None:
-        Console().error("interrupted" if code == 128 + signal.SIGINT else "terminated")
-        sys.exit(code)
+    signum = processes.stopped_by()
+    if signum is not None:
+        Console().error(processes.message(signum))
+        sys.exit(128 + signum)
 
 
 def _is_usage_error(err: Exception) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asgigen import cache
+from asgigen import cache, processes
 from asgigen.cache import cache_root as cache_root  # moved to asgigen.cache; re-exported
 from asgigen.errors import BadInputError, CheckFailedError
 
@@ -216,15 +216,7 @@ def _install(uv: str, venv: Path, base: str, packages: list[str], cwd: Path) -> 
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     for command in commands:
         try:
-            result = subprocess.run(
-                command,
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_TIMEOUT,
-                check=False,
-            )
+            result = processes.run(command, cwd=cwd, env=env, timeout=INSTALL_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise CheckFailedError(
                 f"installing the project's requirements took over {INSTALL_TIMEOUT:.0f} s"

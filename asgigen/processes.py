@@ -143,8 +143,12 @@ def stop_all() -> None:
     kill_tree(*tuple(_children))
 
 
+def message(signum: int) -> str:
+    return "interrupted" if signum == signal.SIGINT else "terminated"
+
+
 def _interrupted(signum: int) -> Interrupted:
-    error = Interrupted("interrupted" if signum == signal.SIGINT else "terminated")
+    error = Interrupted(message(signum))
     error.exit_code = 128 + signum  # 130 for SIGINT, 143 for SIGTERM, as shells report them
     return error
 
@@ -181,13 +185,8 @@ def _on_signal(signum: int, _frame: object) -> None:
 
 
 def install() -> None:
-    """Stop the children on SIGINT and SIGTERM (then raise Interrupted in the main thread)."""
+    """Stop the children on SIGINT, SIGTERM and SIGHUP (its terminal closed), then raise
+    Interrupted in the main thread."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
-
-
-def exit_code() -> int | None:
-    """The exit code for the signal that stopped asgigen, if one did."""
-    signum = stopped_by()
-    return None if signum is None else 128 + signum
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _on_signal)

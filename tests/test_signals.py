@@ -104,7 +104,11 @@ def events(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.parametrize(
     ("signum", "code", "line"),
-    [(signal.SIGTERM, 143, "error: terminated"), (signal.SIGINT, 130, "error: interrupted")],
+    [
+        (signal.SIGTERM, 143, "error: terminated"),
+        (signal.SIGINT, 130, "error: interrupted"),
+        (signal.SIGHUP, 129, "error: terminated"),  # the terminal it ran in was closed
+    ],
 )
 def test_a_signal_stops_what_the_tests_started_and_exits_with_its_code(
     holding_project: Path, events: Path, signum: int, code: int, line: str
