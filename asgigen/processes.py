@@ -161,7 +161,13 @@ _pending: list[int] = []
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Run the body whole: SIGINT or SIGTERM arriving meanwhile is raised after it."""
+    """Run the body whole: SIGINT or SIGTERM arriving meanwhile is raised after it.
+
+    Only the main thread is ever interrupted (Python runs signal handlers there): in another
+    thread (validate's workers) the body runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     _deferring.append(True)
     try:
         yield
