@@ -138,3 +138,18 @@ def test_a_cache_made_before_the_marker_in_asgigens_own_directory_is_cleaned(
     assert result.exit_code == 0, result.stderr
     assert f"removed {venv}" in result.stdout.splitlines()
     assert not root.exists()  # asgigen's own directory goes once empty
+
+
+def test_check_with_an_unwritable_cache_directory_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., CliResult]
+) -> None:
+    made = run_cli("new", str(tmp_path / "demo"), "--style", "raw", "--no-check", "--no-git")
+    assert made.exit_code == 0, made.stderr
+    monkeypatch.setenv("ASGIGEN_CACHE_DIR", "/proc/asgigen-cache")
+
+    result = run_cli("check", str(tmp_path / "demo"))
+
+    assert result.exit_code == 2
+    error, hint = result.stderr.strip().splitlines()
+    assert error.startswith("error: cannot create the cache directory /proc/asgigen-cache/envs: ")
+    assert hint == "hint: set ASGIGEN_CACHE_DIR to a writable directory"
