@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import gc
 import os
-import signal
 import sys
 import traceback
 from pathlib import Path
@@ -13,9 +12,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from asgigen import __version__
+from asgigen import __version__, processes
 from asgigen.console import Console
-from asgigen.errors import EXIT_INTERRUPTED, AsgigenError, Interrupted
+from asgigen.errors import EXIT_INTERRUPTED, AsgigenError
 
 # Options several commands share, declared once.
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")]
@@ -370,11 +369,12 @@ def styles() -> None:
 @app.command()
 def cache(
     clean: Annotated[
-        bool, typer.Option("--clean", help="Remove every cached check environment.")
+        bool,
+        typer.Option("--clean", help="Remove what asgigen cached (and nothing else there)."),
     ] = False,
 ) -> None:
     """Where the check environments are cached (ASGIGEN_CACHE_DIR), and how much they hold."""
-    from asgigen.environments import cache_summary, clean_cache
+    from asgigen.cache import cache_summary, clean_cache
 
     print(clean_cache() if clean else cache_summary())
 
@@ -387,15 +387,12 @@ def _fail(err: AsgigenError) -> NoReturn:
     sys.exit(err.exit_code)
 
 
-def _on_signal(signum: int, _frame: object) -> None:
-    # Our own exception, not KeyboardInterrupt, which click would swallow as "Aborted!".
-    raise Interrupted("interrupted" if signum == signal.SIGINT else "terminated")
-
-
 def main() -> None:
     """Entry point: the one place that turns errors into a message and an exit code."""
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    # SIGINT and SIGTERM stop every process asgigen started, then raise Interrupted here.
+    processes.install()
+    atexit.unregister(processes.stop_all)
+    atexit.register(processes.stop_all)
     # On its way out Python runs a garbage collection over every object the libraries made
     # (about 0.1 s once copier is loaded), then frees them anyway. asgigen leaves nothing
     # that needs collecting: freeze everything first, after the exit handlers registered
@@ -404,7 +401,9 @@ def main() -> None:
     atexit.register(gc.freeze)
     try:
         code = app(standalone_mode=False, prog_name="asgigen")
+        _exit_if_stopped()
     except AsgigenError as err:
+        _exit_if_stopped()
         if os.environ.get("ASGIGEN_DEBUG"):
             traceback.print_exc()
         _fail(err)
@@ -412,11 +411,21 @@ def main() -> None:
         Console().error("interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as err:
+        _exit_if_stopped()
         if _is_usage_error(err):
             _usage_error(err)
         _crash(err)
     # standalone_mode=False hands back typer.Exit's code instead of exiting.
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_if_stopped() -> None:
+    """Stopped by a signal: one line and its code (130, 143), whatever the command made of
+    the interruption (a step it failed, an error it raised)."""
+    signum = processes.stopped_by()
+    if signum is not None:
+        Console().error(processes.message(signum))
+        sys.exit(128 + signum)
 
 
 def _is_usage_error(err: Exception) -> bool:

@@ -5,7 +5,7 @@ dependencies, its test extra (or dependency group), the servers asked for and th
 configuration turns on. The project itself is not installed; its contract's python path is
 (so one environment serves every project with the same requirements). Environments are
 cached under the user's cache directory, keyed on what they hold, and the least recently
-used ones are removed beyond a bound; `asgigen cache clean` empties the cache.
+used ones are removed beyond a bound (asgigen.cache keeps the cache: where, what, cleaning).
 `--isolated` instead installs the project itself into a fresh environment, removed afterwards.
 """
 
@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asgigen import cache, processes
+from asgigen.cache import cache_root as cache_root  # moved to asgigen.cache; re-exported
 from asgigen.errors import BadInputError, CheckFailedError
 
 # Extras and dependency groups that hold a project's test requirements, most usual first.
@@ -38,22 +40,12 @@ MAX_ENVIRONMENTS = 8
 # a test suite, can use more than MAX_ENVIRONMENTS at once (each removed one built again).
 EVICTION_GRACE = 3600.0
 INSTALL_TIMEOUT = 900.0
-_READY = ".asgigen-ready"
+_READY = cache.READY
 # Where an environment keeps bytecode: of its packages and of the projects checked in it
 # (tests rewritten by pytest included), never in a project's tree.
 BYTECODE = "pycache"
 # Bumped when how an environment is built changes, so older cached ones are not reused.
 ENV_LAYOUT = 3
-
-
-def cache_root() -> Path:
-    """ASGIGEN_CACHE_DIR, else the user's cache directory (~/.cache/asgigen on Linux)."""
-    configured = os.environ.get("ASGIGEN_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("asgigen", appauthor=False))
 
 
 @dataclass
@@ -224,15 +216,7 @@ def _install(uv: str, venv: Path, base: str, packages: list[str], cwd: Path) -> 
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     for command in commands:
         try:
-            result = subprocess.run(
-                command,
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=INSTALL_TIMEOUT,
-                check=False,
-            )
+            result = processes.run(command, cwd=cwd, env=env, timeout=INSTALL_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise CheckFailedError(
                 f"installing the project's requirements took over {INSTALL_TIMEOUT:.0f} s"
@@ -256,8 +240,7 @@ def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -
         {"layout": ENV_LAYOUT, "python": _python_identity(base), "packages": sorted(packages)}
     )
     key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
-    root = cache_root() / "envs"
-    root.mkdir(parents=True, exist_ok=True)
+    root = cache.entry("envs")
     venv = root / key
     with locked(root / f"{key}.lock"):
         ready = venv / _READY
@@ -318,35 +301,5 @@ def locked(path: Path, *, blocking: bool = True) -> Iterator[bool]:
 
 
 def evict(root: Path, *, keep: int, grace: float = EVICTION_GRACE) -> list[Path]:
-    """Remove the least recently used environments beyond `keep`; skip ones being built and
-    ones used in the last `grace` seconds (a check may be running in them)."""
-    used = {}
-    for marker in root.glob(f"*/{_READY}"):
-        with contextlib.suppress(OSError):  # removed meanwhile
-            used[marker.parent] = marker.stat().st_mtime
-    ready = sorted(used, key=used.__getitem__, reverse=True)
-    removed = []
-    now = time.time()
-    for venv in ready[keep:]:
-        if now - used[venv] < grace:
-            continue
-        with locked(root / f"{venv.name}.lock", blocking=False) as got:
-            if got:
-                shutil.rmtree(venv, ignore_errors=True)
-                removed.append(venv)
-    return removed
-
-
-def cache_summary() -> str:
-    """The cache's location, its environments and their total size."""
-    root = cache_root()
-    envs = sorted(path.parent for path in (root / "envs").glob(f"*/{_READY}"))
-    size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file() and not f.is_symlink())
-    return f"{root}\n{len(envs)} environment(s), {size / 1e6:.1f} MB"
-
-
-def clean_cache() -> str:
-    root = cache_root()
-    if root.exists():
-        shutil.rmtree(root)
-    return f"removed {root}"
+    """Remove the least recently used environments beyond `keep` (see cache.evict)."""
+    return cache.evict(root, keep=keep, grace=grace)

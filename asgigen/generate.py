@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asgigen import naming
+from asgigen import naming, processes
 from asgigen.errors import AsgigenError, BadInputError, TemplateError
 from asgigen.template import Question, Template
 
@@ -165,6 +165,9 @@ class GenerateRequest:
     vcs_ref: str | None = None
     trust: bool = False
     interactive: bool | None = None
+    # Called with the rendered project, its files and the target before the project moves
+    # into place (`new` makes it a git repository there): the move lands it complete.
+    before_move: Callable[[Path, list[str], Path], None] | None = None
 
 
 @dataclass
@@ -290,7 +293,10 @@ def new_project(request: GenerateRequest) -> GenerateResult:
             )
             overwritten = [name for name in files if (target / name).exists()]
             if not request.dry_run:
-                _move_into_place(rendered, target)
+                if request.before_move is not None:
+                    request.before_move(rendered, files, target)
+                with processes.deferred():  # a signal now lands after the move, not during it
+                    _move_into_place(rendered, target)
     return GenerateResult(
         target, final_answers, files, time.perf_counter() - started, template.source, overwritten
     )
@@ -386,7 +392,8 @@ def _staging_dir(parent: Path, name: str) -> Iterator[Path]:
     try:
         yield staging
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with processes.deferred():  # however often interrupted, the staging goes whole
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -416,6 +423,8 @@ def _move_into_place(rendered: Path, target: Path) -> None:
         os.rename(rendered, target)
         return
     # --force into an existing directory: rename file by file, replacing what the template owns.
+    if (rendered / ".git").is_dir() and not (target / ".git").exists():
+        os.rename(rendered / ".git", target / ".git")  # the repository made in the staging
     for source in sorted(rendered.rglob("*")):
         destination = target / source.relative_to(rendered)
         if source.is_dir():

@@ -61,6 +61,17 @@ def create(
         force=force,
         dry_run=dry_run,
     )
+    made_repository: list[GitResult] = []
+    if git:
+        # In the staging directory, before the move: the project lands with its commit, or
+        # (interrupted before) nothing lands at all.
+        request.before_move = lambda rendered, files, target: made_repository.append(
+            init_git(rendered, files, probe=target if target.exists() else rendered)
+        )
+    if check and not dry_run:
+        from asgigen.cache import entry
+
+        entry("envs")  # an unusable cache directory is said before anything is written
     result = generate.new_project(request)
     overwritten = set(result.overwritten)
     if dry_run:
@@ -77,8 +88,11 @@ def create(
         f"{result.template} template into {shown} ({len(result.files)} files)",
         result.seconds,
     )
-    if git:
-        init_git(result.path, result.files, console)
+    for message, seconds in made_repository:
+        if seconds is None:
+            console.info(f"  git        {message}")
+        else:
+            console.step("git", message, seconds)
     if check:
         from asgigen.check import check_project
 
@@ -126,31 +140,33 @@ def _asgigen_command() -> str:
     return f"{shlex.quote(sys.executable)} -m asgigen"
 
 
-def init_git(project: Path, files: list[str], console: Console) -> None:
+# What init_git says: its message, and the seconds it took when it made a repository.
+GitResult = tuple[str, float | None]
+
+
+def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> GitResult:
     """Make the project a git repository with one commit of the files asgigen wrote.
 
-    Only in a directory that was not a repository already, and only those files: whatever
-    else the directory held (with --force) stays the user's, uncommitted.
+    Only in a directory that was not a repository already (`probe`: where the project will
+    be, asked instead of `project`), and only those files: whatever else the directory held
+    (with --force) stays the user's, uncommitted. A repository it could not finish (no
+    commit) is removed again.
     """
     import subprocess
     import time
 
+    from asgigen import processes
+
     if shutil.which("git") is None:
-        console.info(
-            "  git        not installed: the project is not a repository (asgigen update needs one)"
-        )
-        return
+        return "not installed: the project is not a repository (asgigen update needs one)", None
     started = time.perf_counter()
 
-    def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", *args], cwd=project, capture_output=True, text=True, check=False
-        )
+    def git(*args: str, cwd: Path = project) -> subprocess.CompletedProcess[str]:
+        return processes.run(["git", *args], cwd=cwd)
 
-    inside = git("rev-parse", "--show-toplevel")
+    inside = git("rev-parse", "--show-toplevel", cwd=probe or project)
     if inside.returncode == 0:
-        console.info(f"  git        inside the repository {inside.stdout.strip()}: not committing")
-        return
+        return f"inside the repository {inside.stdout.strip()}: not committing", None
     identity: list[str] = []
     if not git("config", "user.email").stdout.strip():
         identity = ["-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
@@ -159,14 +175,16 @@ def init_git(project: Path, files: list[str], console: Console) -> None:
         ["add", "--", *files],
         [*identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit from asgigen"],
     )
-    for args in steps:
-        result = git(*args)
-        if result.returncode != 0:
-            console.info(f"  git        {args[0]} failed: {result.stderr.strip()}")
-            return
-    console.step(
-        "git", f"initialised with one commit of {len(files)} files", time.perf_counter() - started
-    )
+    try:
+        for args in steps:
+            result = git(*args)
+            if result.returncode != 0:
+                shutil.rmtree(project / ".git", ignore_errors=True)
+                return f"{args[0]} failed: {result.stderr.strip()}", None
+    except BaseException:
+        shutil.rmtree(project / ".git", ignore_errors=True)
+        raise
+    return f"initialised with one commit of {len(files)} files", time.perf_counter() - started
 
 
 def check(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from asgigen import processes
 from asgigen.contract import Contract
 from asgigen.errors import CheckFailedError
 from asgigen.probes import request
@@ -193,6 +194,7 @@ def _start(
         start_new_session=True,  # so a Ctrl-C meant for asgigen doesn't hit it first
     )
     os.close(log_fd)
+    processes.register(process.pid)  # so that it goes with asgigen, however that is stopped
     return RunningServer(spec, process, host, port, Path(log_name))
 
 
@@ -244,4 +246,5 @@ def stop(server: RunningServer, grace: float = 10.0) -> int | None:
     # Whatever the server left behind in its group (a worker it failed to stop) goes too.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+    processes.unregister(process.pid)
     return process.returncode

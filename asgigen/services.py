@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from asgigen import processes
 from asgigen.errors import CheckFailedError
 
 # What a contract can ask for. Each URL is in its plain form (`postgresql://user:password@
@@ -138,6 +139,10 @@ def throwaway_postgres() -> Iterator[str]:
             root,
         )
         port = _start(binaries, data, root, account)
+        # pg_ctl detaches the server into a session of its own: it goes with asgigen too.
+        postmaster = _postmaster_pid(data)
+        if postmaster is not None:
+            processes.register(postmaster)
         try:
             env = {"PGPASSWORD": password}
             where = ["-h", "127.0.0.1", "-p", str(port), "-U", _USER]
@@ -150,8 +155,18 @@ def throwaway_postgres() -> Iterator[str]:
                 root,
                 check=False,
             )
+            if postmaster is not None:
+                processes.unregister(postmaster)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _postmaster_pid(data: Path) -> int | None:
+    """The running server's pid: the first line of postmaster.pid in its data directory."""
+    try:
+        return int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _temporary_root(account: pwd.struct_passwd | None) -> str | None:
@@ -220,14 +235,11 @@ def _run(
     if account is not None:
         environment |= {"HOME": str(cwd), "USER": account.pw_name, "LOGNAME": account.pw_name}
     try:
-        result = subprocess.run(
+        result = processes.run(
             command,
             cwd=cwd,
             env=environment,
-            capture_output=True,
-            text=True,
             timeout=_TIMEOUT,
-            check=False,
             stdin=subprocess.DEVNULL,
             # Popen switches user itself (setgid, setgroups, setuid), no su or runuser needed.
             user=account.pw_uid if account else None,

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from asgigen import processes
+
 STEP_TIMEOUT = 600.0
 
 
@@ -60,17 +62,10 @@ def run_step(
     timeout = STEP_TIMEOUT if timeout is None else timeout
     started = time.perf_counter()
     try:
-        result = subprocess.run(
-            command,
-            cwd=cwd,
-            env=env or project_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        # In a session of its own, stopped with all it started when asgigen is (processes).
+        result = processes.run(command, cwd=cwd, env=env or project_env(), timeout=timeout)
     except subprocess.TimeoutExpired as err:
-        out = err.stdout.decode(errors="replace") if isinstance(err.stdout, bytes) else ""
+        out = err.stdout if isinstance(err.stdout, str) else ""
         seconds = time.perf_counter() - started
         return StepResult(
             name, "failed", seconds, f"timed out after {timeout:.0f} s", tail(out), hint

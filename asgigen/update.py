@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import os
 import re
 import shlex
 import shutil
@@ -129,7 +130,14 @@ def _read_answers(project: Path) -> dict[str, Any]:
     return loaded
 
 
-def _require_clean_git(project: Path) -> None:
+# Untracked files an update leaves alone, so they don't block it: the lock file `uv run` (the
+# run command `new` prints) writes. The template renders no such file, so the merge never
+# touches it; uv locks again on its next run if the update changed the dependencies.
+TOLERATED_UNTRACKED = ("uv.lock",)
+
+
+def _require_git(project: Path) -> None:
+    """A git repository with a commit: what the merge (and --pretend's clone) needs."""
     if shutil.which("git") is None:
         raise BadInputError(
             "git is not installed; updating needs it for the three-way merge",
@@ -147,11 +155,63 @@ def _require_clean_git(project: Path) -> None:
             f"{project} has no commits yet",
             hint=f"{cd} && git add -A && git commit -m 'Initial commit'",
         )
-    if _git("status", "--porcelain", "--", ".", cwd=project).stdout.strip():
+
+
+def _require_clean_git(project: Path) -> list[str]:
+    """A repository with a commit and no uncommitted change, but for the tolerated untracked
+    files, which are returned (project-relative). The error names the files."""
+    _require_git(project)
+    cd = f"cd {shlex.quote(str(project))}"
+    top = Path(_git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()).resolve()
+    status = _git("status", "--porcelain", "-z", "--", ".", cwd=project).stdout
+    dirty: list[str] = []
+    tolerated: list[str] = []
+    entries = iter(status.split("\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        code, name = entry[:2], entry[3:]
+        if "R" in code or "C" in code:
+            next(entries, None)  # the rename's source path follows
+        relative = os.path.relpath(top / name, project.resolve())
+        if code == "??" and relative in TOLERATED_UNTRACKED:
+            tolerated.append(relative)
+        else:
+            dirty.append(relative)
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
         raise BadInputError(
-            f"{project} has uncommitted changes; update needs a clean tree to merge into",
+            f"{project} has uncommitted changes ({shown}); update needs a clean tree to merge into",
             hint=f"{cd} && git add -A && git commit -m 'Before template update' (or git stash)",
         )
+    return tolerated
+
+
+@contextlib.contextmanager
+def _set_aside(project: Path, names: list[str]) -> Iterator[None]:
+    """Move the tolerated untracked files out of the tree while copier merges (it refuses any
+    untracked file), into the repository's own directory, and always put them back."""
+    from asgigen import processes
+
+    if not names:
+        yield
+        return
+    git_dir = Path(_git("rev-parse", "--absolute-git-dir", cwd=project).stdout.strip())
+    aside = Path(tempfile.mkdtemp(prefix="asgigen-update-", dir=git_dir))
+    moved: list[str] = []
+    try:
+        with processes.deferred():
+            for index, name in enumerate(names):
+                os.replace(project / name, aside / str(index))
+                moved.append(name)
+        yield
+    finally:
+        with processes.deferred():  # however it ends, the owner's files come back
+            for index, name in enumerate(moved):
+                if (project / name).exists():  # the template now ships one: yours is kept
+                    os.replace(project / name, project / f"{name}.template")
+                os.replace(aside / str(index), project / name)
+            shutil.rmtree(aside, ignore_errors=True)
 
 
 @dataclass
@@ -227,8 +287,8 @@ def update_project(
 
     project = _project(path)
     answers = _read_answers(project)
-    _require_clean_git(project)
-    with _template_source(answers, vcs_ref, history) as source:
+    tolerated = _require_clean_git(project)
+    with _set_aside(project, tolerated), _template_source(answers, vcs_ref, history) as source:
         with template.load(source.url, source.new) as new:
             typed = generate.validate_answers(new.questions, data or {}, builtin=source.builtin)
             try:
@@ -408,7 +468,7 @@ def preview_update(
     """What `update` would change, found by updating a throwaway clone of the project."""
     project = _project(path)
     _read_answers(project)
-    _require_clean_git(project)
+    _require_git(project)  # the clone holds the last commit: uncommitted changes don't matter
     top = _git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()
     inner = project.resolve().relative_to(Path(top).resolve())
     with tempfile.TemporaryDirectory(prefix="asgigen-pretend-") as tmp:

@@ -154,4 +154,5 @@ def test_the_cache_is_where_asgigen_cache_says_and_cleans(
     assert "env        built" not in again.stderr  # warm: reused
     cleaned = asgigen("cache", "--clean", cwd=tmp_path, env=env)
     assert cleaned.returncode == 0
-    assert not cache.exists()
+    assert cleaned.stdout.splitlines()[-1] == f"removed {cache / 'envs'}"
+    assert list(cache.iterdir()) == []  # what asgigen made went; the directory named stays
