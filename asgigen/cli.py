@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
-import gc
 import os
 import signal
 import sys
@@ -349,12 +347,6 @@ def main() -> None:
     """Entry point: the one place that turns errors into a message and an exit code."""
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    # On its way out Python runs a garbage collection over every object the libraries made
-    # (about 0.1 s once copier is loaded), then frees them anyway. asgigen leaves nothing
-    # that needs collecting: freeze everything first, after the exit handlers registered
-    # from here on. Once per process, however often main() runs in it (tests run it in-process).
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
     try:
         code = app(standalone_mode=False, prog_name="asgigen")
     except AsgigenError as err:
