@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from asgigen.console import Console
+from asgigen.git import run as run_git
 
 
 def _display(path: Path) -> str:
@@ -143,9 +144,7 @@ def init_git(project: Path, files: list[str], console: Console) -> None:
     started = time.perf_counter()
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", *args], cwd=project, capture_output=True, text=True, check=False
-        )
+        return run_git(*args, cwd=project)
 
     inside = git("rev-parse", "--show-toplevel")
     if inside.returncode == 0:
