@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import gc
 import os
 import sys
 import traceback
@@ -393,12 +392,6 @@ def main() -> None:
     processes.install()
     atexit.unregister(processes.stop_all)
     atexit.register(processes.stop_all)
-    # On its way out Python runs a garbage collection over every object the libraries made
-    # (about 0.1 s once copier is loaded), then frees them anyway. asgigen leaves nothing
-    # that needs collecting: freeze everything first, after the exit handlers registered
-    # from here on. Once per process, however often main() runs in it (tests run it in-process).
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
     try:
         code = app(standalone_mode=False, prog_name="asgigen")
         _exit_if_stopped()

@@ -8,6 +8,12 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+def last_line(text: str) -> str:
+    """The last non-blank line of a tool's error output: the one that says what went wrong."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
 class AsgigenError(Exception):
     """An error with a message meant for the user, an optional hint and an exit code."""
 

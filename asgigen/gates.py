@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
+import glob
+import os
 import shlex
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,26 +64,48 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
             )[0]
         )
     if "mypy" in gates:
-        # Its cache lives in the environment, one per project: reruns after an edit are quick.
-        # Not one for all projects: mypy trusts a cached module whose file has the same size
-        # and mtime, which two projects rendered in the same second can have with other
-        # contents (`one` and `two`). Two mypy processes on one cache crash: they take turns.
-        # A project's first run starts from the modules its environment provides, as another
-        # project's run left them (mypy_cache.seed): FastAPI is analysed once, not per project.
-        digest = hashlib.sha256(str(project).encode()).hexdigest()[:16]
-        mypy_cache = cache / "mypy-cache" / digest
-        command = [python, "-m", "mypy", "--cache-dir", str(mypy_cache)]
-        mypy_config = _pyproject(project).get("tool", {}).get("mypy", {})
-        if not mypy_config.get("files"):
-            command.append(
-                "src" if (project / "src").is_dir() else "."
-            )  # mypy needs a target when the config names none
         env = project_env(python=python)
-        mypy_cache.parent.mkdir(parents=True, exist_ok=True)
-        with locked(mypy_cache.parent / f"{digest}.lock"):
-            if not mypy_cache.exists():
-                from asgigen.mypy_cache import seed as mypy_seed
-
-                mypy_seed(mypy_cache, project, cache)
+        with _mypy_cache(cache) as mypy_cache:
+            command = [python, "-m", "mypy", "--cache-dir", str(mypy_cache)]
+            command += _mypy_targets(project)
             steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=env)[0])
     return steps
+
+
+@contextmanager
+def _mypy_cache(environment: Path) -> Iterator[Path]:
+    """A mypy cache of the environment, shared by the projects checked in it: FastAPI and the
+    standard library are analysed once per environment, not once per project.
+
+    Two mypy processes must not write one cache, so there are a few, each with its lock:
+    the first free one, else the first once it is free.
+    """
+    caches = environment / "mypy-cache"
+    caches.mkdir(parents=True, exist_ok=True)
+    for slot in range(os.cpu_count() or 1):
+        with locked(caches / f"shared-{slot}.lock", blocking=False) as free:
+            if free:
+                yield caches / f"shared-{slot}"
+                return
+    with locked(caches / "shared-0.lock"):
+        yield caches / "shared-0"
+
+
+def _mypy_targets(project: Path) -> list[str]:
+    """What mypy checks (the config's `files`, else src/ or the project), as absolute paths.
+
+    mypy trusts a cached module whose path, size and mtime are unchanged. Relative paths
+    (`tests/test_app.py`) are the same in every project, and two projects rendered in the
+    same second can have a file of the same size with other contents; an absolute path is
+    the project's own, so a cache shared by projects makes mypy compare the file's hash.
+    """
+    files = _pyproject(project).get("tool", {}).get("mypy", {}).get("files")
+    if isinstance(files, str):
+        files = files.split(",")  # mypy accepts a comma-separated string too
+    if not files:
+        return [str(project / "src") if (project / "src").is_dir() else str(project)]
+    targets = []
+    for entry in files:
+        path = str(project / os.path.expandvars(os.path.expanduser(str(entry).strip())))
+        targets.extend(glob.glob(path, recursive=True) or [path])  # globs, as mypy reads them
+    return targets

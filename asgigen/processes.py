@@ -54,7 +54,11 @@ def registered(process: subprocess.Popen[Any]) -> Iterator[None]:
 
 
 def run(
-    command: Sequence[str], *, timeout: float | None = None, **options: Any
+    command: Sequence[str],
+    *,
+    timeout: float | None = None,
+    input: str | None = None,
+    **options: Any,
 ) -> subprocess.CompletedProcess[str]:
     """subprocess.run(command, capture_output=True, text=True), in a session of its own and
     registered; on a timeout or an interrupt its whole tree goes, not only the child (a
@@ -62,6 +66,7 @@ def run(
     with (
         subprocess.Popen(
             command,
+            stdin=subprocess.PIPE if input is not None else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -71,7 +76,7 @@ def run(
         registered(process),
     ):
         try:
-            stdout, stderr = process.communicate(timeout=timeout)
+            stdout, stderr = process.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
             kill_tree(process.pid)
             stdout, stderr = process.communicate()

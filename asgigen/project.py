@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from asgigen.console import Console
+from asgigen.git import run as run_git
 
 
 def _display(path: Path) -> str:
@@ -155,14 +156,12 @@ def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> G
     import subprocess
     import time
 
-    from asgigen import processes
-
     if shutil.which("git") is None:
         return "not installed: the project is not a repository (asgigen update needs one)", None
     started = time.perf_counter()
 
     def git(*args: str, cwd: Path = project) -> subprocess.CompletedProcess[str]:
-        return processes.run(["git", *args], cwd=cwd)
+        return run_git(*args, cwd=cwd)
 
     inside = git("rev-parse", "--show-toplevel", cwd=probe or project)
     if inside.returncode == 0:

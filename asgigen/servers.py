@@ -17,6 +17,7 @@ from pathlib import Path
 from asgigen import processes
 from asgigen.contract import Contract
 from asgigen.errors import CheckFailedError
+from asgigen.ports import free_port
 from asgigen.probes import request
 from asgigen.steps import project_env
 
@@ -68,13 +69,6 @@ SERVERS: dict[str, ServerSpec] = {
         ServerSpec("granian", "granian>=2.0"),
     )
 }
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -16,7 +16,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import stat
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from asgigen import processes
 from asgigen.errors import CheckFailedError
+from asgigen.ports import free_port
 
 # What a contract can ask for. Each URL is in its plain form (`postgresql://user:password@
 # host:port/database`, `sqlite:////absolute/path.db`): the project picks its own driver.
@@ -184,7 +184,7 @@ def _start(binaries: Path, data: Path, root: Path, account: pwd.struct_passwd | 
     """pg_ctl start on a free port (another one if it was taken meanwhile); returns the port."""
     log = root / "server.log"
     for attempt in range(1, _START_ATTEMPTS + 1):
-        port = _free_port()
+        port = free_port()
         # Sockets in the temporary directory: /var/run/postgresql may not exist or be ours.
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
         result = _run(
@@ -214,12 +214,6 @@ def _start(binaries: Path, data: Path, root: Path, account: pwd.struct_passwd | 
                 details="\n".join((result.stdout + text).strip().splitlines()[-30:]),
             )
     raise AssertionError("unreachable")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run(

@@ -15,6 +15,7 @@ from typing import Any
 
 from asgigen.copier_adapter import LoadedTemplate, open_template
 from asgigen.errors import BadInputError, TemplateError
+from asgigen.errors import last_line as _last_line
 
 DECLARATION_KEY = "_asgigen"
 _GIT_URL = re.compile(r"^(https?://|git@|git\+|ssh://|file://|gh:|gl:)")
@@ -109,11 +110,6 @@ def _url(source: str) -> str:
         f"template {source} is not a directory, a git repository or a git URL",
         hint="give a local path, gh:owner/repo, https://…/repo.git or git@host:repo.git",
     )
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "unknown error"
 
 
 def _questions(raw: dict[str, dict[str, Any]]) -> dict[str, Question]:

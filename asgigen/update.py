@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from asgigen import template_history
+from asgigen import git, template_history
 from asgigen.errors import BadInputError, TemplateError
+from asgigen.errors import last_line as _last_line
 from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml, record_builtin_source
 
 if TYPE_CHECKING:
@@ -100,9 +101,7 @@ def _pep440(version: str) -> Version:
 
 
 def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *_GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    return git.run(*_GIT_IDENTITY, *args, cwd=cwd)
 
 
 def _project(path: Path) -> Path:
@@ -324,11 +323,6 @@ def update_project(
     return UpdateResult(project, source.old, new_version, changed, conflicts, changes)
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "unknown error"
-
-
 def _status(project: Path) -> tuple[list[str], list[str]]:
     """(changed, deleted) paths relative to the project; git reports them from the repo root."""
     top = Path(_git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()).resolve()
@@ -396,9 +390,9 @@ def _keep_dropped_edits(
         added = [name for name in changed if name not in deleted and _is_new(project, name)]
         kept: dict[str, str] = {}
         for name in deleted:
-            yours = subprocess.run(
-                ["git", "show", f"HEAD:./{name}"], cwd=project, capture_output=True, check=True
-            ).stdout
+            shown = git.run_binary("show", f"HEAD:./{name}", cwd=project)
+            shown.check_returncode()
+            yours = shown.stdout
             base = old_render / name
             if base.is_file() and base.read_bytes() == yours:
                 continue  # unchanged by the owner: the template may drop it
@@ -438,10 +432,9 @@ def _merge_into(project: Path, target: str, name: str, base: Path, yours: bytes)
     with tempfile.TemporaryDirectory(prefix="asgigen-merge-") as tmp:
         ours = Path(tmp) / "yours"
         ours.write_bytes(yours)
-        merged = subprocess.run(
-            ["git", "merge-file", "-p", "-L", "before updating", "-L", "last update",
-             "-L", "after updating", str(ours), str(base), str(project / target)],
-            capture_output=True, check=False,
+        merged = git.run_binary(
+            "merge-file", "-p", "-L", "before updating", "-L", "last update",
+            "-L", "after updating", str(ours), str(base), str(project / target), cwd=Path(tmp),
         )  # fmt: skip
     if merged.returncode < 0 or merged.returncode > 127:
         raise TemplateError(f"could not merge your edit of {name} into {target}")

@@ -13,27 +13,11 @@ import pytest
 
 from asgigen.cli import main
 
-# The longest tests, with the seconds each took in a full run (`pytest -n auto --durations=20`
-# on 2 cores): they start first, longest first, so that none of them starts last and runs alone
-# while the other workers idle. Every other test keeps its place. Ordering only: a test missing
-# here, or renamed, still runs. Tests that share a module-scoped fixture are left out (moved
-# apart, each would set the fixture up again).
-SLOWEST = {
-    "tests/test_readme_commands.py::test_readme_commands_work_as_written[fastapi]": 49,
-    "tests/test_validate.py::test_built_in_template_passes": 39,
-    "tests/test_readme_commands.py::test_readme_commands_work_as_written[routed]": 36,
-    "tests/test_benchmarks_smoke.py::test_app_benchmarks_run": 32,
-    "tests/test_readme_commands.py::test_readme_commands_work_as_written[raw]": 28,
-    "tests/test_database.py::test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server": 19,  # noqa: E501
-    "tests/test_database.py::test_check_uses_the_database_the_caller_names": 17,
-    "tests/test_benchmarks_smoke.py::test_cli_and_check_benchmarks_run": 15,
-    "tests/test_database.py::test_sqlite_project_check_uses_a_throwaway_file": 14,
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first (SLOWEST); the same order on every xdist worker."""
-    items.sort(key=lambda item: -SLOWEST.get(item.nodeid, 0))  # stable: the rest keep order
+# The slowest tests start first, by the durations the last run recorded (tests/durations.py).
+from tests.durations import (  # noqa: F401 (hooks: pytest finds them here)
+    pytest_collection_modifyitems,
+    pytest_configure,
+)
 
 
 @dataclass

@@ -174,26 +174,3 @@ def test_quiet_new_prints_only_the_path(run_cli: Callable[..., CliResult], tmp_p
     assert result.stdout == f"{tmp_path / 'shop'}\n"
     assert result.stderr == ""
     assert (tmp_path / "shop" / "pyproject.toml").is_file()
-
-
-def test_everything_alive_is_frozen_before_python_collects_at_exit(tmp_path: Path) -> None:
-    # Python's exit runs a garbage collection over every object (0.1 s once copier is loaded);
-    # frozen objects are skipped. The check runs in an exit handler registered before main(),
-    # so after asgigen's; main() runs twice, as tests run it in-process (one freeze
-    # at exit, not one per run).
-    script = (
-        "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
-        "from asgigen.cli import main\n"
-        "for argv in (['asgigen', '--version'], ['asgigen', 'styles']):\n"
-        "    sys.argv = argv\n"
-        "    try:\n"
-        "        main()\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert "frozen at exit: True" in result.stdout

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 from pathlib import Path
+
+from asgigen.git import run as run_git
 
 HERE = Path(__file__).resolve().parent
 BUNDLE = HERE / "history.bundle"
@@ -44,15 +45,8 @@ class HistoryError(Exception):
 
 def git(*args: str, cwd: Path, stdin: str | None = None, **env: str) -> str:
     """Run git quietly with asgigen's identity; return stdout, raise HistoryError on failure."""
-    result = subprocess.run(
-        ["git", "-c", "core.hooksPath=" + os.devnull, "-c", "commit.gpgSign=false", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **_GIT_ENV, **env},
-    )
+    no_hooks = ["-c", "core.hooksPath=" + os.devnull, "-c", "commit.gpgSign=false"]
+    result = run_git(*no_hooks, *args, cwd=cwd, stdin=stdin, env={**_GIT_ENV, **env})
     if result.returncode != 0:
         raise HistoryError(f"git {args[0]}: {result.stderr.strip() or result.stdout.strip()}")
     return result.stdout
