@@ -36,18 +36,18 @@ class Project:
 
 
 def open_project(path: Path) -> Project:
-    """The project at `path` (the directory holding pyproject.toml) and its contract."""
+    """The project at `path` (or in its one subfolder that is a Python project) and its
+    contract."""
     path = Path(os.path.abspath(path.expanduser()))
     if not path.is_dir():
         raise BadInputError(f"{path} is not a directory")
+    from asgigen.project_layout import locate
+
+    path = locate(path)  # the directory itself, or the one subfolder holding the project
     pyproject = path / "pyproject.toml"
-    if not pyproject.is_file():
-        raise BadInputError(
-            f"{path} is not a Python project (it has no pyproject.toml)",
-            hint="point asgigen at the directory that holds pyproject.toml",
-        )
     try:
-        name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+        name = tomllib.loads(text).get("project", {}).get("name")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise BadInputError(f"{pyproject} cannot be read as TOML: {err}") from None
     return Project(path, name if isinstance(name, str) else path.name, load_contract(path))
@@ -236,6 +236,7 @@ def run_checks(
     try:
         with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
             report.python = env.python
+            console.step("deps", env.deps, None)
             if env.built is not None:
                 console.step("env", f"built {env.path}", env.built)
             for step in gates.run_gates(env.python, project.path, tools, env.path):

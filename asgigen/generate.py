@@ -175,6 +175,8 @@ class GenerateResult:
     seconds: float
     template: str  # "built-in", or the path or URL given
     overwritten: list[str] = field(default_factory=list)
+    project_dir: str | None = None  # where the template says the Python project is
+    answers_file: str | None = None  # where copier wrote the answers; None: nowhere
 
 
 # Options `new` offers for the built-in template's questions: option → question.
@@ -284,16 +286,40 @@ def new_project(request: GenerateRequest) -> GenerateResult:
             final_answers = _render(template, rendered, answers, ask=ask, trust=request.trust)
             if template.builtin:
                 record_builtin_source(rendered / ANSWERS_FILE)
-            land_contract(template, rendered, final_answers)
+            land_contract(template, _project_in(rendered, template), final_answers)
             files = sorted(
-                str(path.relative_to(rendered)) for path in rendered.rglob("*") if path.is_file()
-            )
+                str(path.relative_to(rendered))
+                for path in rendered.rglob("*")
+                if path.is_file() and path.relative_to(rendered).parts[0] != ".git"
+            )  # a repository the template's tasks made (`git init`) is not a generated file
             overwritten = [name for name in files if (target / name).exists()]
             if not request.dry_run:
                 _move_into_place(rendered, target)
+    from asgigen import answers_file
+
+    written = [name for name in files if Path(name).name.startswith(".copier-answers")]
     return GenerateResult(
-        target, final_answers, files, time.perf_counter() - started, template.source, overwritten
+        target,
+        final_answers,
+        files,
+        time.perf_counter() - started,
+        template.source,
+        overwritten,
+        template.declaration.project_dir,
+        answers_file.DEFAULT if answers_file.DEFAULT in written else next(iter(written), None),
     )
+
+
+def _project_in(rendered: Path, template: Template) -> Path:
+    """Where the contract lands: the project's folder (see project_layout), else the root."""
+    from asgigen.project_layout import locate
+
+    try:
+        return locate(rendered, template.declaration.project_dir)
+    except BadInputError:
+        if template.declaration.project_dir:
+            raise
+        return rendered  # `check` names what is wrong with the layout
 
 
 def land_contract(template: Template, project: Path, answers: dict[str, Any]) -> None:
@@ -329,7 +355,12 @@ def land_contract(template: Template, project: Path, answers: dict[str, Any]) ->
 def _render(
     template: Template, destination: Path, answers: dict[str, Any], *, ask: bool, trust: bool
 ) -> dict[str, Any]:
-    from copier.errors import CopierAnswersInterrupt, CopierError, UnsafeTemplateError
+    from copier.errors import (
+        CopierAnswersInterrupt,
+        CopierError,
+        ExtensionNotFoundError,
+        UnsafeTemplateError,
+    )
 
     from asgigen.copier_adapter import render
 
@@ -348,10 +379,36 @@ def _render(
         # A failing validator surfaces as a ValueError; its text is the rule's message.
         message = str(err).strip().splitlines()[-1] if str(err).strip() else "invalid answer"
         raise BadInputError(message) from None
+    except ExtensionNotFoundError as err:
+        raise missing_extension(err) from None
     except (CopierError, OSError) as err:
         raise TemplateError(f"rendering the template failed: {err}") from None
     except Exception as err:  # a broken template raises Jinja and YAML errors of every kind
         raise TemplateError(f"rendering the template failed: {type(err).__name__}: {err}") from None
+
+
+def missing_extension(err: Exception) -> TemplateError:
+    """A `_jinja_extensions` module that is not installed: named, with the command that
+    installs it beside the copier asgigen runs (extensions load into copier's process)."""
+    import re
+    import shlex
+
+    from asgigen.environments import uv_binary
+
+    match = re.search(r"No module named '([^']+)'", str(err))
+    module = match.group(1).split(".")[0] if match else None
+    if module is None:
+        return TemplateError(f"rendering the template failed: {_first_line(err)}")
+    distribution = module.replace("_", "-")  # how extension packages name their module
+    install = (
+        f"{shlex.quote(uv_binary())} pip install --python {shlex.quote(sys.executable)} "
+        f"{distribution}"
+    )
+    return TemplateError(
+        f"the template loads the Jinja extension module {module!r} (its _jinja_extensions), "
+        "which is not installed beside asgigen",
+        hint=install,
+    )
 
 
 def _first_line(err: Exception) -> str:

@@ -77,15 +77,22 @@ def create(
         f"{result.template} template into {shown} ({len(result.files)} files)",
         result.seconds,
     )
+    if result.answers_file is None:
+        from asgigen.answers_file import missing_message
+
+        console.info(f"  answers    {missing_message()}")
     if git:
         init_git(result.path, result.files, console)
+    from asgigen.project_layout import locate
+
+    project = locate(result.path, result.project_dir)  # the render, or its project folder
     if check:
         from asgigen.check import check_project
 
-        check_project(result.path, console=console, with_gates=False)
+        check_project(project, console=console, with_gates=False)
     if console.quiet:
-        return str(result.path)  # for scripts: cd "$(asgigen new x -q)"
-    return next_steps(result.path, shown)
+        return str(project)  # for scripts: cd "$(asgigen new x -q)"
+    return next_steps(project, _display(project))
 
 
 def next_steps(project: Path, shown: str) -> str:
@@ -148,14 +155,21 @@ def init_git(project: Path, files: list[str], console: Console) -> None:
         )
 
     inside = git("rev-parse", "--show-toplevel")
-    if inside.returncode == 0:
+    # A template whose tasks ran `git init` leaves a repository of its own with no commit yet:
+    # it still gets the one commit of the generated files.
+    fresh = (
+        inside.returncode == 0
+        and Path(inside.stdout.strip()).resolve() == project.resolve()
+        and git("rev-parse", "--verify", "--quiet", "HEAD").returncode != 0
+    )
+    if inside.returncode == 0 and not fresh:
         console.info(f"  git        inside the repository {inside.stdout.strip()}: not committing")
         return
     identity: list[str] = []
     if not git("config", "user.email").stdout.strip():
         identity = ["-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
     steps = (
-        ["init", "--quiet"],
+        *([] if fresh else [["init", "--quiet"]]),
         ["add", "--", *files],
         [*identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit from asgigen"],
     )

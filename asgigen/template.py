@@ -48,6 +48,7 @@ class Declaration:
     name_question: str | None
     variants: list[Variant] = field(default_factory=list)
     contract: dict[str, Any] | None = None  # lands in the project as asgigen.toml
+    project_dir: str | None = None  # the folder of the render holding the Python project
 
 
 @dataclass
@@ -133,11 +134,12 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
     raw = config.get(DECLARATION_KEY) or {}
     if not isinstance(raw, dict):
         raise TemplateError(f"{DECLARATION_KEY} in copier.yml must be a mapping")
-    unknown = sorted(set(raw) - {"name_question", "variants", "contract"})
+    unknown = sorted(set(raw) - {"name_question", "variants", "contract", "project_dir"})
     if unknown:
         raise TemplateError(
             f"{DECLARATION_KEY} in copier.yml has an unknown key {unknown[0]!r}",
-            hint="known keys: name_question, variants, contract (see templates/CONTRACT.md)",
+            hint="known keys: name_question, variants, contract, project_dir "
+            "(see templates/CONTRACT.md)",
         )
     name_question = raw.get("name_question")
     if name_question is None and "project_name" in questions:
@@ -160,4 +162,15 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
     contract = raw.get("contract")
     if contract is not None and not isinstance(contract, dict):
         raise TemplateError(f"{DECLARATION_KEY}.contract must be a mapping (the contract)")
-    return Declaration(name_question, variants, contract)
+    project_dir = raw.get("project_dir")
+    if project_dir is not None and (
+        not isinstance(project_dir, str)
+        or not project_dir.strip()
+        or Path(project_dir).is_absolute()
+        or ".." in Path(project_dir).parts
+    ):
+        raise TemplateError(
+            f"{DECLARATION_KEY}.project_dir must be a folder inside the rendered project, "
+            f"not {project_dir!r}"
+        )
+    return Declaration(name_question, variants, contract, project_dir)
