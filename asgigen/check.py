@@ -193,6 +193,10 @@ def boot(
     try:
         with running_server(spec, python=python, contract=contract, services=services) as server:
             passed = run_probes(server.host, server.port, contract)
+            if not contract.declared:  # what its OpenAPI document tells; 404s alone prove nothing
+                from asgigen.discovery import prove_undeclared
+
+                passed = prove_undeclared(server.host, server.port, passed)
             where = f"{server.host}:{server.port}"
             log = server.log_tail
         code = server.process.returncode
@@ -237,6 +241,8 @@ def run_checks(
         with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
             report.python = env.python
             console.step("deps", env.deps, None)
+            if not project.contract.declared and project.contract.app:
+                console.step("app", _found_where(project), None)
             if env.built is not None:
                 console.step("env", f"built {env.path}", env.built)
             for step in gates.run_gates(env.python, project.path, tools, env.path):
@@ -286,6 +292,15 @@ def tests_beside_boots(
         boots = pool.submit(setup_and_boots, python, project, specs, services)
         tests = run_tests(python, project)
         return [tests, *boots.result()]
+
+
+def _found_where(project: Project) -> str:
+    """`module:app in FILE (discovered, not declared)`, for a project that declares nothing."""
+    contract = project.contract
+    where = contract.source.removeprefix("discovered in ")
+    if where == "discovered" and contract.app_file is not None:
+        where = str(contract.app_file.relative_to(project.path))
+    return f"{contract.app} in {where} (discovered, not declared)"
 
 
 def _not_booted(spec: ServerSpec, cause: StepResult) -> StepResult:
