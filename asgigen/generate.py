@@ -285,7 +285,9 @@ def new_project(request: GenerateRequest) -> GenerateResult:
             rendered = staging / target.name
             final_answers = _render(template, rendered, answers, ask=ask, trust=request.trust)
             if template.builtin:
-                record_builtin_source(rendered / ANSWERS_FILE)
+                # a released version (--vcs-ref) or the live one
+                version = template.loaded.commit if template.loaded.ref else None
+                record_builtin_source(rendered / ANSWERS_FILE, version)
             land_contract(template, _project_in(rendered, template), final_answers)
             files = sorted(
                 str(path.relative_to(rendered))
