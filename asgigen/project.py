@@ -99,19 +99,21 @@ def next_steps(project: Path, shown: str) -> str:
     """What to run next, each command working verbatim in a fresh shell."""
     from asgigen.check import open_project
     from asgigen.environments import uv_binary
+    from asgigen.requirements import run_prefix
 
     contract = open_project(project).contract
     cd = f"cd {shlex.quote(shown)} && " if project != Path.cwd() else ""
     uv = "uv" if shutil.which("uv") else shlex.quote(uv_binary())
+    uv_run = run_prefix(project, uv)  # `uv run`, or what installs a Poetry/requirements project
     asgigen = _asgigen_command()
     commands = []
     if contract.run:
         # uv makes the project's .venv with its dependencies on first use: no other step.
         run = " ".join(shlex.quote(part) for part in contract.run)
         where = f"{contract.host_env}, {contract.port_env} to change where it listens"
-        commands.append((f"{cd}{uv} run {run}", where))
+        commands.append((f"{cd}{uv_run} {run}", where))
     elif contract.app:
-        commands.append((f"{cd}{uv} run uvicorn {contract.app}", "http://127.0.0.1:8000"))
+        commands.append((f"{cd}{uv_run} uvicorn {contract.app}", "http://127.0.0.1:8000"))
     quoted = shlex.quote(shown)
     commands += [
         (f"{asgigen} check {quoted}", "tests + live boot again, after every edit"),

@@ -366,3 +366,26 @@ def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:
         except InvalidRequirement:
             continue
     return False
+
+
+def run_prefix(project: Path, uv: str) -> str:
+    """How to run a command with the project's dependencies, verbatim in a fresh shell.
+
+    `uv run` installs what `[project]` (or uv.lock) declares; a Poetry-only project needs
+    Poetry's own environment (Poetry itself run by uv), and a project with only requirements
+    files gets them with `--with-requirements`.
+    """
+    import shlex
+
+    found = read_requirements(project)
+    if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in found.sources):
+        return f"{uv} run"
+    if any(source.startswith("poetry") for source in found.sources):
+        return f"{uv} tool run poetry install && {uv} tool run poetry run"
+    files = requirement_files(project)
+    if files:
+        listed = " ".join(
+            f"--with-requirements {shlex.quote(str(path.relative_to(project)))}" for path in files
+        )
+        return f"{uv} run --no-project {listed}"
+    return f"{uv} run"

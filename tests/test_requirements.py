@@ -19,6 +19,7 @@ from asgigen.requirements import (
 
 
 def project(tmp_path: Path, pyproject: str | None = None, **files: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     if pyproject is not None:
         (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
     for name, text in files.items():
@@ -183,3 +184,17 @@ def test_a_uv_lock_is_honoured(tmp_path: Path) -> None:
     assert found.sources[0].startswith("uv.lock")
     assert any(line.startswith("idna==") for line in found.runtime)
     assert any(line.startswith("pytest==") for line in found.runtime)
+
+
+def test_the_printed_run_command_installs_what_the_project_declares(tmp_path: Path) -> None:
+    from asgigen.requirements import run_prefix
+
+    pep621 = project(tmp_path / "a", '[project]\nname = "a"\ndependencies = ["fastapi"]\n')
+    assert run_prefix(pep621, "uv") == "uv run"
+    poetry = project(
+        tmp_path / "b", '[tool.poetry]\nname = "b"\n[tool.poetry.dependencies]\nfastapi = "*"\n'
+    )
+    # `uv run` would run without Poetry's dependencies: Poetry makes the environment.
+    assert run_prefix(poetry, "uv") == "uv tool run poetry install && uv tool run poetry run"
+    files = project(tmp_path / "c", None, **{"requirements.txt": "fastapi\n"})
+    assert run_prefix(files, "uv") == "uv run --no-project --with-requirements requirements.txt"
