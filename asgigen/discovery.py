@@ -9,8 +9,9 @@ when the module is a file of the project.
 
 Booted, such an app is probed as far as it tells: when it serves `/openapi.json`, every GET
 operation without required parameters must answer below 500 (status and headers only: a
-streaming endpoint is never read), and a health-like path found there must answer 2xx. A boot
-whose only answer was a 404 proves nothing, and does not pass.
+streaming endpoint is never read), and a health-like path found there must answer 2xx. Without
+a document, a health-like path (`/health`, `/healthz`, `/ping`...) answering 2xx is the proof.
+A boot whose only answer was a 404 proves nothing, and does not pass.
 """
 
 from __future__ import annotations
@@ -132,10 +133,22 @@ def prove_undeclared(host: str, port: int, passed: list[str]) -> list[str]:
         None,
     )
     if located is None:
+        # No document: a health-like path answering 2xx still shows the app routes requests.
+        healthy = next(
+            (
+                f"GET {path} {status}"
+                for path in HEALTH_PATHS
+                if 200 <= (status := status_of(host, port, path)) < 300
+            ),
+            None,
+        )
+        if healthy is not None:
+            return [*passed, healthy, "discovered, not declared"]
         if all(" 404" in entry for entry in passed):
             raise CheckFailedError(
-                "booted; nothing proved: the app answered only 404 and publishes no OpenAPI "
-                f"document at {', '.join(OPENAPI_PATHS[:3])}...",
+                "booted; nothing proved: the app answered only 404, publishes no OpenAPI "
+                f"document at {', '.join(OPENAPI_PATHS[:3])}... and serves none of "
+                f"{', '.join(HEALTH_PATHS)}",
                 hint='declare what proves it: [tool.asgigen] http = [{method = "GET", path = '
                 '"/your/route", status = 200}] in pyproject.toml (see templates/CONTRACT.md)',
             )

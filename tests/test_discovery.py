@@ -204,6 +204,15 @@ def test_only_404_and_no_openapi_proves_nothing(server: tuple[str, int, type[Han
         prove_undeclared(host, port, ONLY_404)
 
 
+def test_without_openapi_a_health_path_answering_2xx_proves_it(
+    server: tuple[str, int, type[Handler]],
+) -> None:
+    host, port, handler = server
+    handler.routes = {"/ping": 200}
+    passed = prove_undeclared(host, port, ONLY_404)
+    assert passed == [*ONLY_404, "GET /ping 200", "discovered, not declared"]
+
+
 def test_a_root_answering_200_without_openapi_is_a_discovered_pass(
     server: tuple[str, int, type[Handler]],
 ) -> None:

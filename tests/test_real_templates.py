@@ -74,6 +74,9 @@ def test_poetry_project_in_a_subfolder_is_found_installed_and_proved(tmp_path: P
     assert "writes no answers file" in answers
     assert "{{ _copier_conf.answers_file }}.jinja" in answers
     assert f"is ready: {project}" in result.stdout
+    # The run command it prints makes Poetry's environment first (`uv run` would not).
+    assert "tool run poetry install && " in result.stdout
+    assert "tool run poetry run uvicorn app.main:app" in result.stdout
     # It declares nothing for asgigen: its app is found, and its OpenAPI document (moved under
     # /api/v1) tells what to probe; the summary says it was discovered.
     assert "app.main:app in app/main.py (discovered, not declared)" in result.stderr
