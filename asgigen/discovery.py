@@ -103,11 +103,13 @@ def _fastapi_entrypoint(project: Path) -> str | None:
 
 
 def _resolve(project: Path, ref: str, app_dir: str | None, where: str) -> FoundApp | None:
-    """`ref` when its module is a file under the app dir, `src` or the project's root."""
+    """`ref` when its module is a file under the app dir, `src` or the project's root that
+    assigns, defines (a function) or imports the attribute. A class is not taken: servers
+    want an instance (a README may well say `uvicorn pkg.app:App` would not work)."""
     dotted, attribute = ref.split(":")
     module = dotted.replace(".", "/")
     defines = re.compile(
-        rf"^(?:(?:async\s+)?def|class)\s+{attribute}\b|^{attribute}\s*(?::[^=\n]*)?="
+        rf"^(?:async\s+)?def\s+{attribute}\b|^{attribute}\s*(?::[^=\n]*)?="
         rf"|^(?:from\s+\S+\s+)?import\b[^\n]*\b{attribute}\b",
         re.M,
     )

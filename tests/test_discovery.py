@@ -75,9 +75,12 @@ def test_a_command_naming_what_the_module_does_not_define_is_passed_over(tmp_pat
     write(
         tmp_path,
         {
-            "README.md": "uvicorn shop.main:app\nuvicorn shop.main:application\n",
+            "README.md": (
+                "uvicorn shop.main:app\n`uvicorn shop.main:App` would not work\n"
+                "uvicorn shop.main:application\n"
+            ),
             "shop/__init__.py": "",
-            "shop/main.py": "application = make()\n",
+            "shop/main.py": "class App: ...\n\napplication = App()\n",
         },
     )
     found = find_app(tmp_path)
