@@ -198,3 +198,13 @@ def test_the_printed_run_command_installs_what_the_project_declares(tmp_path: Pa
     assert run_prefix(poetry, "uv") == "uv tool run poetry install && uv tool run poetry run"
     files = project(tmp_path / "c", None, **{"requirements.txt": "fastapi\n"})
     assert run_prefix(files, "uv") == "uv run --no-project --with-requirements requirements.txt"
+
+
+def test_check_says_where_nothing_was_found_and_fails(tmp_path: Path) -> None:
+    from tests.conftest import run_asgigen
+
+    project(tmp_path / "bare", "[tool.ruff]\nline-length = 100\n", **{"main.py": "app = 1\n"})
+    result = run_asgigen("check", "bare", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "found no dependencies to install in" in result.stderr
+    assert "hint: declare them in pyproject.toml [project] dependencies" in result.stderr
