@@ -13,7 +13,8 @@ describe the same thing):
    installing Poetry and running its export: the translation is a few documented rules
    (https://python-poetry.org/docs/dependency-specification/), needs no network and no
    second resolver, and its result is what uv installs.
-4. `[tool.pdm.dev-dependencies]`: PDM's development groups, like dependency groups.
+4. `[tool.pdm.dev-dependencies]` and `[tool.uv] dev-dependencies`: the development groups of
+   PDM and of uv before PEP 735, installed as their tools install them (always).
 5. `requirements*.txt`, `requirements*.in` and `requirements/*.txt|in` (a compiled `.txt`
    wins over its `.in`), `-r` includes followed.
 
@@ -87,6 +88,10 @@ def read_requirements(project: Path) -> Requirements:
         for group, items in pdm.items():
             result.test += [str(item) for item in items if not str(item).startswith("-e")]
             result.sources.append(f"pdm group {group}")
+    legacy_uv = data.get("tool", {}).get("uv", {}).get("dev-dependencies")
+    if isinstance(legacy_uv, list) and legacy_uv:  # uv's own before PEP 735; `uv sync` installs it
+        result.test += [str(item) for item in legacy_uv]
+        result.sources.append("[tool.uv] dev-dependencies")
     _read_requirement_files(project, result)
     _keep_dev_when_it_holds_the_tests(result)
     return result

@@ -144,6 +144,17 @@ def test_pdm_dev_dependencies(tmp_path: Path) -> None:
     assert "pdm group test" in found.sources
 
 
+def test_uv_legacy_dev_dependencies(tmp_path: Path) -> None:
+    found = read_requirements(
+        project(
+            tmp_path,
+            '[project]\nname = "a"\ndependencies = []\n[tool.uv]\ndev-dependencies = ["pytest"]\n',
+        )
+    )
+    assert found.test == ["pytest"]
+    assert found.sources[-1] == "[tool.uv] dev-dependencies"
+
+
 def test_requirements_files_with_includes_and_a_compiled_in(tmp_path: Path) -> None:
     project(
         tmp_path,
