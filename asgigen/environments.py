@@ -226,7 +226,10 @@ def isolated_environment(
     with tempfile.TemporaryDirectory(prefix="asgigen-isolated-") as tmp:
         venv = Path(tmp) / "venv"
         started = time.perf_counter()
-        _install(uv_binary(), venv, base, [own, *extra_packages], project)
+        # A project with only requirements files has nothing to build: they are its install.
+        buildable = any((project / name).is_file() for name in ("pyproject.toml", "setup.py"))
+        wanted = [own, *extra_packages] if buildable else packages
+        _install(uv_binary(), venv, base, wanted, project)
         seconds = time.perf_counter() - started
         yield Environment(str(venv / "bin" / "python"), venv, seconds, declared.describe())
 

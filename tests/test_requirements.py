@@ -219,3 +219,55 @@ def test_check_says_where_nothing_was_found_and_fails(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "found no dependencies to install in" in result.stderr
     assert "hint: declare them in pyproject.toml [project] dependencies" in result.stderr
+
+
+STARLETTE_APP = """\
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def health(request):
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(routes=[Route("/health", health)])
+"""
+
+STARLETTE_TEST = """\
+from starlette.testclient import TestClient
+
+from main import app
+
+
+def test_health():
+    assert TestClient(app).get("/health").json() == {"status": "ok"}
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("isolated", [False, True])
+def test_a_requirements_only_project_is_installed_tested_and_proved(
+    tmp_path: Path, isolated: bool
+) -> None:
+    from tests.conftest import run_asgigen
+
+    project(
+        tmp_path / "svc",
+        None,
+        **{
+            "requirements.txt": "starlette>=0.37\n",
+            "requirements-dev.txt": "-r requirements.txt\npytest\nhttpx\n",
+            "main.py": STARLETTE_APP,
+            "tests__test_main.py": STARLETTE_TEST,
+            "Procfile": "web: uvicorn main:app --port $PORT\n",
+        },
+    )
+    result = run_asgigen("check", "svc", *(["--isolated"] if isolated else []), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    deps = next(line for line in lines if line.strip().startswith("deps"))
+    assert "requirements-dev.txt, requirements.txt" in deps
+    assert "main:app in Procfile (discovered, not declared)" in result.stderr
+    serve = next(line for line in lines if line.strip().startswith("serve"))
+    assert "GET /health 200, discovered, not declared" in serve
