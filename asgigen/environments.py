@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asgigen.errors import BadInputError, CheckFailedError
 from asgigen.requirements import (  # what a project installs: asgigen/requirements.py
@@ -33,6 +34,9 @@ from asgigen.requirements import (  # what a project installs: asgigen/requireme
     mentions,
     read_requirements,
 )
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 __all__ = ["DEV_SETS", "TEST_SETS", "Requirements", "read_requirements"]
 
@@ -91,7 +95,8 @@ def uv_binary() -> str:
 
 
 def base_python(requires_python: str | None) -> str:
-    """An interpreter that satisfies the project's requires-python: this one, else one uv finds."""
+    """An interpreter that satisfies the project's requires-python: this one, else one uv finds
+    (uv-managed or on PATH), else a pyenv version."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     if not requires_python:
@@ -113,10 +118,30 @@ def base_python(requires_python: str | None) -> str:
     )
     if found.returncode == 0 and found.stdout.strip():
         return found.stdout.strip()
+    pyenv = pyenv_python(spec)  # uv gives up on a pyenv shim that the active version lacks
+    if pyenv is not None:
+        return pyenv
     raise CheckFailedError(
         f"the project needs Python {requires_python}, and no such interpreter is installed",
         hint=f"{_quote(uv_binary())} python install '{requires_python}'",
     )
+
+
+def pyenv_python(spec: SpecifierSet) -> str | None:
+    """The newest Python pyenv installed that `spec` allows (PYENV_ROOT, else ~/.pyenv)."""
+    from packaging.version import InvalidVersion, Version
+
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    found = []
+    for folder in root.glob("*"):
+        try:
+            version = Version(folder.name)
+        except InvalidVersion:
+            continue  # a virtualenv or another implementation (pypy3.10-...)
+        python = folder / "bin" / "python3"
+        if spec.contains(version) and python.exists():
+            found.append((version, python))
+    return str(max(found)[1]) if found else None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ requirements files (small inline projects; no network)."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,21 @@ def test_a_requirements_only_project_is_installed_tested_and_proved(
     assert "main:app in Procfile (discovered, not declared)" in result.stderr
     serve = next(line for line in lines if line.strip().startswith("serve"))
     assert "GET /health 200, discovered, not declared" in serve
+
+
+def test_a_python_pyenv_installed_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # uv cannot always use pyenv's shims (they fail for a version pyenv has not activated).
+    for version in ("3.98.1", "3.99.0", "3.99.2", "pypy3.10-7.3"):
+        bin_dir = tmp_path / "versions" / version / "bin"
+        bin_dir.mkdir(parents=True)
+        (bin_dir / "python3").symlink_to(sys.executable)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    from packaging.specifiers import SpecifierSet
+
+    assert environments.pyenv_python(SpecifierSet(">=3.99")) == str(
+        tmp_path / "versions" / "3.99.2" / "bin" / "python3"
+    )
+    assert environments.pyenv_python(SpecifierSet(">=4")) is None
+    assert environments.base_python(">=3.99,<3.99.1") == str(
+        tmp_path / "versions" / "3.99.0" / "bin" / "python3"
+    )
