@@ -4,7 +4,8 @@ One project's requirements come from, in this order (the first that applies wins
 describe the same thing):
 
 1. `uv.lock` beside a `[project]` table: the lock is honoured (`uv export --frozen`), so the
-   check runs on the versions the project pinned.
+   check runs on the versions the project pinned. A `poetry.lock` or `pdm.lock` pins the
+   direct requirements read from 2-4 to the versions it records.
 2. `[project]` (PEP 621): `dependencies`, the test extra (`test`, `tests`, `testing`); and
    PEP 735 `[dependency-groups]` (`include-group` resolved) for the same names.
 3. `[tool.poetry]`: `dependencies`, every group Poetry installs by default (the non-optional
@@ -92,6 +93,8 @@ def read_requirements(project: Path) -> Requirements:
     if isinstance(legacy_uv, list) and legacy_uv:  # uv's own before PEP 735; `uv sync` installs it
         result.test += [str(item) for item in legacy_uv]
         result.sources.append("[tool.uv] dev-dependencies")
+    if not result.locked:
+        _pin_to_lock(project, result)
     _read_requirement_files(project, result)
     _keep_dev_when_it_holds_the_tests(result)
     return result
@@ -301,6 +304,58 @@ def _read_poetry(poetry: dict[str, Any], result: Requirements) -> None:
     if installed:
         used.append(f", group {', '.join(installed)}")
     result.sources.append("".join(used) + ")")
+
+
+# --- poetry.lock, pdm.lock
+
+LOCK_FILES = ("poetry.lock", "pdm.lock")
+
+
+def _pin_to_lock(project: Path, result: Requirements) -> None:
+    """The project's direct requirements at the versions its Poetry or PDM lock file pins.
+
+    Both lock files list `[[package]]` tables with a name and a version. A requirement the
+    lock's version does not satisfy (a lock older than pyproject.toml) keeps its range;
+    dependencies of dependencies are resolved by uv within the pinned ones' ranges.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = next((project / name for name in LOCK_FILES if (project / name).is_file()), None)
+    if lock is None or not result.sources:
+        return
+    try:
+        packages = tomllib.loads(lock.read_text(encoding="utf-8")).get("package", [])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise BadInputError(f"{lock} cannot be read as TOML: {err}") from None
+    versions = {
+        canonicalize_name(str(entry["name"])): str(entry["version"])
+        for entry in packages
+        if isinstance(entry, dict) and "name" in entry and "version" in entry
+    }
+
+    def pin(text: str) -> str:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            return text
+        version = versions.get(canonicalize_name(requirement.name))
+        if (
+            requirement.url
+            or version is None
+            or not requirement.specifier.contains(version, prereleases=True)
+        ):
+            return text
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        marker = f" ; {requirement.marker}" if requirement.marker else ""
+        return f"{requirement.name}{extras}=={version}{marker}"
+
+    pinned = [pin(text) for text in [*result.runtime, *result.test, *result.dev]]
+    count = len(result.runtime), len(result.test)
+    result.runtime = pinned[: count[0]]
+    result.test = pinned[count[0] : count[0] + count[1]]
+    result.dev = pinned[count[0] + count[1] :]
+    result.sources.append(f"pinned by {lock.name}")
 
 
 # --- requirements files

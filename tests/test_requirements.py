@@ -132,6 +132,28 @@ def test_poetry_dependencies_and_its_default_groups(tmp_path: Path) -> None:
     assert found.describe() == "poetry (2 dependencies, group dev): 3 package(s)"
 
 
+def test_a_poetry_lock_pins_the_direct_requirements(tmp_path: Path) -> None:
+    lock = (
+        '[[package]]\nname = "FastAPI"\nversion = "0.115.4"\n\n'
+        '[[package]]\nname = "uvicorn"\nversion = "0.20.0"\n\n'  # older than the range: stale
+        '[[package]]\nname = "pytest"\nversion = "8.3.5"\n\n'
+        '[[package]]\nname = "starlette"\nversion = "0.41.0"\n'
+    )
+    found = read_requirements(
+        project(
+            tmp_path,
+            '[tool.poetry]\nname = "app"\n'
+            '[tool.poetry.dependencies]\npython = "^3.10"\nfastapi = "^0.115.0"\n'
+            'uvicorn = {extras = ["standard"], version = "^0.34.0"}\n'
+            '[tool.poetry.group.dev.dependencies]\npytest = "^8.3.5"\n',
+            **{"poetry.lock": lock},
+        )
+    )
+    assert found.runtime == ["fastapi==0.115.4", "uvicorn[standard]>=0.34.0,<0.35.0"]
+    assert found.test == ["pytest==8.3.5"]
+    assert found.sources[-1] == "pinned by poetry.lock"
+
+
 def test_pdm_dev_dependencies(tmp_path: Path) -> None:
     found = read_requirements(
         project(
