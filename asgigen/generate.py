@@ -177,6 +177,7 @@ class GenerateResult:
     overwritten: list[str] = field(default_factory=list)
     project_dir: str | None = None  # where the template says the Python project is
     answers_file: str | None = None  # where copier wrote the answers; None: nowhere
+    extensions: list[str] = field(default_factory=list)  # Jinja extensions installed for it
 
 
 # Options `new` offers for the built-in template's questions: option → question.
@@ -272,6 +273,7 @@ def new_project(request: GenerateRequest) -> GenerateResult:
     source = None if request.template is None else str(request.template)
     target = Path(os.path.abspath(request.target.expanduser()))  # no symlink resolution
     request.target = target
+    installed: list[str] = []  # Jinja extensions installed for this render
     with load(source, request.vcs_ref) as template:
         answers = collect_answers(request, template)
         _check_target(target, force=request.force)
@@ -283,7 +285,9 @@ def new_project(request: GenerateRequest) -> GenerateResult:
             _staging_dir(staging_parent, target.name) as staging,
         ):
             rendered = staging / target.name
-            final_answers = _render(template, rendered, answers, ask=ask, trust=request.trust)
+            final_answers = _render(
+                template, rendered, answers, ask=ask, trust=request.trust, installed=installed
+            )
             if template.builtin:
                 # a released version (--vcs-ref) or the live one
                 version = template.loaded.commit if template.loaded.ref else None
@@ -309,6 +313,7 @@ def new_project(request: GenerateRequest) -> GenerateResult:
         overwritten,
         template.declaration.project_dir,
         answers_file.DEFAULT if answers_file.DEFAULT in written else next(iter(written), None),
+        installed,
     )
 
 
@@ -355,6 +360,38 @@ def land_contract(template: Template, project: Path, answers: dict[str, Any]) ->
 
 
 def _render(
+    template: Template,
+    destination: Path,
+    answers: dict[str, Any],
+    *,
+    ask: bool,
+    trust: bool,
+    installed: list[str] | None = None,
+) -> dict[str, Any]:
+    """Render; a trusted template's missing Jinja extensions are installed for it (see
+    render_extensions) and the render tried again, their names added to `installed`."""
+    from copier.errors import ExtensionNotFoundError
+
+    from asgigen import render_extensions
+
+    tried: set[str] = set()
+    while True:
+        try:
+            return _render_once(template, destination, answers, ask=ask, trust=trust)
+        except ExtensionNotFoundError as err:
+            module = render_extensions.missing_module(err)
+            if module is None:
+                raise TemplateError(f"rendering the template failed: {_first_line(err)}") from None
+            if not trust or module in tried:
+                raise render_extensions.not_installed(module) from None
+            tried.add(module)
+            name = render_extensions.provide(module)
+            if installed is not None:
+                installed.append(name)
+            shutil.rmtree(destination, ignore_errors=True)  # copier stopped before writing
+
+
+def _render_once(
     template: Template, destination: Path, answers: dict[str, Any], *, ask: bool, trust: bool
 ) -> dict[str, Any]:
     from copier.errors import (
@@ -381,36 +418,12 @@ def _render(
         # A failing validator surfaces as a ValueError; its text is the rule's message.
         message = str(err).strip().splitlines()[-1] if str(err).strip() else "invalid answer"
         raise BadInputError(message) from None
-    except ExtensionNotFoundError as err:
-        raise missing_extension(err) from None
+    except ExtensionNotFoundError:
+        raise  # _render installs it, or names it
     except (CopierError, OSError) as err:
         raise TemplateError(f"rendering the template failed: {err}") from None
     except Exception as err:  # a broken template raises Jinja and YAML errors of every kind
         raise TemplateError(f"rendering the template failed: {type(err).__name__}: {err}") from None
-
-
-def missing_extension(err: Exception) -> TemplateError:
-    """A `_jinja_extensions` module that is not installed: named, with the command that
-    installs it beside the copier asgigen runs (extensions load into copier's process)."""
-    import re
-    import shlex
-
-    from asgigen.environments import uv_binary
-
-    match = re.search(r"No module named '([^']+)'", str(err))
-    module = match.group(1).split(".")[0] if match else None
-    if module is None:
-        return TemplateError(f"rendering the template failed: {_first_line(err)}")
-    distribution = module.replace("_", "-")  # how extension packages name their module
-    install = (
-        f"{shlex.quote(uv_binary())} pip install --python {shlex.quote(sys.executable)} "
-        f"{distribution}"
-    )
-    return TemplateError(
-        f"the template loads the Jinja extension module {module!r} (its _jinja_extensions), "
-        "which is not installed beside asgigen",
-        hint=install,
-    )
 
 
 def _first_line(err: Exception) -> str:

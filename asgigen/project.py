@@ -77,6 +77,11 @@ def create(
         f"{result.template} template into {shown} ({len(result.files)} files)",
         result.seconds,
     )
+    if result.extensions:
+        console.info(
+            f"  extensions {', '.join(result.extensions)}: installed for the template's "
+            "_jinja_extensions (asgigen's cache, not its environment)"
+        )
     if result.answers_file is None:
         from asgigen.answers_file import missing_message
 

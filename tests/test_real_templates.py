@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from asgigen.environments import uv_binary
 from tests.conftest import asgigen_env, run_asgigen
 
 pytestmark = pytest.mark.e2e
@@ -92,19 +91,6 @@ def test_poetry_project_in_a_subfolder_is_found_installed_and_proved(tmp_path: P
 # --- a PEP 735 dependency group, copier extensions, a `git init` task
 
 
-@pytest.fixture(scope="module")
-def extensions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Jinja extensions the template loads, installed where asgigen imports them from."""
-    target = tmp_path_factory.mktemp("extensions")
-    subprocess.run(
-        [uv_binary(), "pip", "install", "--quiet", "--python", sys.executable,
-         "--target", str(target), "--no-deps",
-         "copier-templates-extensions", "copier-template-extensions"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return target
-
-
 GARRETT_ANSWERS = (
     "--data", "copyright_holder_name=Ann", "--data", "copyright_holder_email=ann@example.com",
     "--data", "project_description=demo", "--data", "project_keywords=api",
@@ -112,12 +98,15 @@ GARRETT_ANSWERS = (
 )  # fmt: skip
 
 
-def test_dependency_group_extensions_and_a_git_init_task(tmp_path: Path, extensions: Path) -> None:
+def test_dependency_group_extensions_and_a_git_init_task(tmp_path: Path) -> None:
     template = clone("garrett-he-copier-python-fastapi", tmp_path)
     result = run_asgigen(
         "new", "orders", "--template", str(template), "--trust", "--defaults", *GARRETT_ANSWERS,
-        cwd=tmp_path, env=asgigen_env(PYTHONPATH=str(extensions)), timeout=900,
+        cwd=tmp_path, timeout=900,
     )  # fmt: skip
+    # Its `_jinja_extensions` need copier-templates-extensions: trusted, it is installed for
+    # the render (into asgigen's cache, not asgigen's environment), and said so.
+    assert "copier-templates-extensions: installed" in step_line(result.stderr, "extensions")
     # pytest sits in the `dev` dependency group: installed for the tests, which pass (one reads
     # the project's own version from its installed metadata).
     assert "group dev (PEP 735)" in step_line(result.stderr, "deps")
@@ -137,19 +126,27 @@ def test_dependency_group_extensions_and_a_git_init_task(tmp_path: Path, extensi
     assert status.stdout == ""
 
 
-def test_a_missing_jinja_extension_is_named_with_its_install_command(tmp_path: Path) -> None:
+def test_an_extension_that_cannot_be_installed_is_named_with_its_install_command(
+    tmp_path: Path,
+) -> None:
     template = clone("garrett-he-copier-python-fastapi", tmp_path)
+    offline = asgigen_env(
+        UV_OFFLINE="1",
+        ASGIGEN_CACHE_DIR=str(tmp_path / "empty-cache"),
+        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
+    )
     result = run_asgigen(
         "new", "orders", "--template", str(template), "--trust", "--defaults", *GARRETT_ANSWERS,
-        cwd=tmp_path,
+        cwd=tmp_path, env=offline,
     )  # fmt: skip
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
-    error = next(line for line in lines if line.startswith("error:"))
-    hint = next(line for line in lines if line.startswith("hint:"))
-    assert "copier_templates_extensions" in error
-    assert "copier-templates-extensions" in hint
-    assert "pip install" in hint
+    assert lines[-2] == (
+        "error: the template loads the Jinja extension module 'copier_templates_extensions' "
+        "(its _jinja_extensions), which is not installed beside asgigen"
+    )
+    assert lines[-1].startswith("hint: ")
+    assert lines[-1].endswith(f"pip install --python {sys.executable} copier-templates-extensions")
     assert not (tmp_path / "orders").exists()  # nothing half-written
 
 
