@@ -36,18 +36,18 @@ class Project:
 
 
 def open_project(path: Path) -> Project:
-    """The project at `path` (the directory holding pyproject.toml) and its contract."""
+    """The project at `path` (or in its one subfolder that is a Python project) and its
+    contract."""
     path = Path(os.path.abspath(path.expanduser()))
     if not path.is_dir():
         raise BadInputError(f"{path} is not a directory")
+    from asgigen.project_layout import locate
+
+    path = locate(path)  # the directory itself, or the one subfolder holding the project
     pyproject = path / "pyproject.toml"
-    if not pyproject.is_file():
-        raise BadInputError(
-            f"{path} is not a Python project (it has no pyproject.toml)",
-            hint="point asgigen at the directory that holds pyproject.toml",
-        )
     try:
-        name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+        name = tomllib.loads(text).get("project", {}).get("name")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise BadInputError(f"{pyproject} cannot be read as TOML: {err}") from None
     return Project(path, name if isinstance(name, str) else path.name, load_contract(path))
@@ -193,6 +193,10 @@ def boot(
     try:
         with running_server(spec, python=python, contract=contract, services=services) as server:
             passed = run_probes(server.host, server.port, contract)
+            if not contract.declared:  # what its OpenAPI document tells; 404s alone prove nothing
+                from asgigen.discovery import prove_undeclared
+
+                passed = prove_undeclared(server.host, server.port, passed)
             where = f"{server.host}:{server.port}"
             log = server.log_tail
         code = server.process.returncode
@@ -236,6 +240,9 @@ def run_checks(
     try:
         with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
             report.python = env.python
+            console.step("deps", env.deps, None)
+            if not project.contract.declared and project.contract.app:
+                console.step("app", _found_where(project), None)
             if env.built is not None:
                 console.step("env", f"built {env.path}", env.built)
             for step in gates.run_gates(env.python, project.path, tools, env.path):
@@ -285,6 +292,15 @@ def tests_beside_boots(
         boots = pool.submit(setup_and_boots, python, project, specs, services)
         tests = run_tests(python, project)
         return [tests, *boots.result()]
+
+
+def _found_where(project: Project) -> str:
+    """`module:app in FILE (discovered, not declared)`, for a project that declares nothing."""
+    contract = project.contract
+    where = contract.source.removeprefix("discovered in ")
+    if where == "discovered" and contract.app_file is not None:
+        where = str(contract.app_file.relative_to(project.path))
+    return f"{contract.app} in {where} (discovered, not declared)"
 
 
 def _not_booted(spec: ServerSpec, cause: StepResult) -> StepResult:

@@ -157,7 +157,14 @@ def _toml_value(value: Any) -> str:
 
 
 def discover(project: Path) -> Contract:
-    """An undeclared project: its app found the way `fastapi dev` finds one."""
+    """An undeclared project: its app where people name it (asgigen/discovery.py), else
+    found the way `fastapi dev` finds one."""
+    from asgigen.discovery import find_app
+
+    named = find_app(project)
+    if named is not None:
+        where = f"discovered in {named.where}"
+        return Contract(project, where, named.app, pythonpath=(named.pythonpath,), declared=False)
     packages = sorted(p.parent.name for p in (project / "src").glob("*/__init__.py"))
     roots: list[tuple[str, str]] = [("src", package) for package in packages]
     roots += [(".", p.parent.name) for p in sorted(project.glob("*/__init__.py"))]

@@ -122,13 +122,16 @@ def run_update(
     skip_answered: bool,
     conflict: Literal["inline", "rej"],
     old: tuple[str, str] | None = None,
+    answers_file: str | None = None,
 ) -> None:
     """copier's three-way update of `project` to the loaded (already cloned) `template`.
 
     `old` is (url, ref) of the version the project was made with, for a project whose answers
     file names its template by something copier cannot clone (the built-in template records
     `asgigen:builtin`, not a path on one machine); otherwise copier reads both from the answers
-    file. copier's exceptions propagate.
+    file. `answers_file`: where the project keeps its answers, relative to it (the template's
+    `_answers_file` may name another file, or the project may keep it in a folder). copier's
+    exceptions propagate.
     Private hooks: `copier._main.Worker` (its `template` cached property preset with the loaded
     template, one clone not two), and the `template` cached property of its `subproject`
     (`copier._subproject.Subproject`) preset with `old`.
@@ -147,6 +150,7 @@ def run_update(
         quiet=True,
         unsafe=True,  # the built-in template loads asgigen's Jinja filters; `new` trusted it
         conflict=conflict,
+        answers_file=Path(answers_file) if answers_file else None,
     ) as worker:
         worker.__dict__["template"] = template.handle
         if old is not None:

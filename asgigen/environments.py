@@ -21,19 +21,27 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from asgigen import cache, processes
 from asgigen.cache import cache_root as cache_root  # moved to asgigen.cache; re-exported
 from asgigen.errors import BadInputError, CheckFailedError
+from asgigen.requirements import (  # what a project installs: asgigen/requirements.py
+    DEV_SETS,
+    TEST_SETS,
+    Requirements,
+    mentions,
+    read_requirements,
+)
 
-# Extras and dependency groups that hold a project's test requirements, most usual first.
-TEST_SETS = ("test", "tests", "testing")
-DEV_SETS = ("dev",)
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
+__all__ = ["DEV_SETS", "TEST_SETS", "Requirements", "read_requirements"]
+
 MAX_ENVIRONMENTS = 8
 # Beyond MAX_ENVIRONMENTS, an environment goes only once unused for this long: a check holds
 # no lock on the environment it runs in, and one `validate` across variants and servers, or
@@ -48,100 +56,26 @@ BYTECODE = "pycache"
 ENV_LAYOUT = 3
 
 
-@dataclass
-class Requirements:
-    """What a project's pyproject.toml asks to have installed."""
-
-    name: str | None
-    requires_python: str | None
-    runtime: list[str] = field(default_factory=list)
-    test: list[str] = field(default_factory=list)
-    dev: list[str] = field(default_factory=list)
-    test_extras: list[str] = field(default_factory=list)  # of TEST_SETS, the extras it has
-
-
-def read_requirements(project: Path) -> Requirements:
-    path = project / "pyproject.toml"
-    if not path.is_file():
-        return Requirements(None, None)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None
-    meta = data.get("project", {})
-    name = meta.get("name") if isinstance(meta.get("name"), str) else None
-    extras = meta.get("optional-dependencies", {}) or {}
-    groups = data.get("dependency-groups", {}) or {}
-
-    def collect(names: tuple[str, ...]) -> list[str]:
-        found: list[str] = []
-        for set_name in names:
-            found += _expand(extras.get(set_name, []), extras, name)
-            found += _group(groups, set_name, set())
-        return found
-
-    return Requirements(
-        name,
-        meta.get("requires-python") if isinstance(meta.get("requires-python"), str) else None,
-        _expand(meta.get("dependencies", []), extras, name),
-        collect(TEST_SETS),
-        collect(DEV_SETS),
-        [set_name for set_name in TEST_SETS if set_name in extras],
-    )
-
-
-def _expand(items: list[Any], extras: dict[str, Any], own: str | None) -> list[str]:
-    """Requirements, with the project's references to its own extras replaced by them."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    result: list[str] = []
-    for text in items:
-        try:
-            requirement = Requirement(str(text))
-        except InvalidRequirement:
-            raise BadInputError(f"invalid requirement {text!r} in pyproject.toml") from None
-        if own and canonicalize_name(requirement.name) == canonicalize_name(own):
-            for extra in sorted(requirement.extras):
-                result += _expand(extras.get(extra, []), {**extras, extra: []}, own)
-            continue
-        result.append(str(requirement))
-    return result
-
-
-def _group(groups: dict[str, Any], name: str, seen: set[str]) -> list[str]:
-    """A PEP 735 dependency group, with `{include-group = ...}` resolved."""
-    result: list[str] = []
-    if name in seen:
-        return result
-    for item in groups.get(name, []):
-        if isinstance(item, dict) and "include-group" in item:
-            result += _group(groups, str(item["include-group"]), seen | {name})
-        elif isinstance(item, str):
-            result.append(item)
-    return result
-
-
-def _mentions(requirements: list[str], distribution: str) -> bool:
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    wanted = canonicalize_name(distribution)
-    return any(canonicalize_name(Requirement(text).name) == wanted for text in requirements)
-
-
 def needed(
     project: Path, *, tools: list[str], servers: list[str]
 ) -> tuple[Requirements, list[str]]:
     """The project's requirements plus the servers and gate tools it lacks, deduplicated."""
     declared = read_requirements(project)
+    if not declared.found:
+        raise CheckFailedError(
+            f"found no dependencies to install in {project}: no [project], [tool.poetry] or "
+            "[tool.pdm] tables in pyproject.toml, no requirements*.txt or requirements*.in",
+            hint="declare them in pyproject.toml [project] dependencies (and a test extra or "
+            "dependency group), or list them in requirements.txt",
+        )
     wanted = [*declared.runtime, *declared.test]
     if tools:
         wanted += declared.dev  # where projects declare their linters, stubs and plugins
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
     for extra in [*servers, *tools]:
-        if not _mentions(wanted, Requirement(extra).name):
+        if not mentions(wanted, (canonicalize_name(Requirement(extra).name),)):
             wanted.append(extra)
     return declared, list(dict.fromkeys(wanted))
 
@@ -153,7 +87,8 @@ def uv_binary() -> str:
 
 
 def base_python(requires_python: str | None) -> str:
-    """An interpreter that satisfies the project's requires-python: this one, else one uv finds."""
+    """An interpreter that satisfies the project's requires-python: this one, else one uv finds
+    (uv-managed or on PATH), else a pyenv version."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     if not requires_python:
@@ -175,10 +110,30 @@ def base_python(requires_python: str | None) -> str:
     )
     if found.returncode == 0 and found.stdout.strip():
         return found.stdout.strip()
+    pyenv = pyenv_python(spec)  # uv gives up on a pyenv shim that the active version lacks
+    if pyenv is not None:
+        return pyenv
     raise CheckFailedError(
         f"the project needs Python {requires_python}, and no such interpreter is installed",
         hint=f"{_quote(uv_binary())} python install '{requires_python}'",
     )
+
+
+def pyenv_python(spec: SpecifierSet) -> str | None:
+    """The newest Python pyenv installed that `spec` allows (PYENV_ROOT, else ~/.pyenv)."""
+    from packaging.version import InvalidVersion, Version
+
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    found = []
+    for folder in root.glob("*"):
+        try:
+            version = Version(folder.name)
+        except InvalidVersion:
+            continue  # a virtualenv or another implementation (pypy3.10-...)
+        python = folder / "bin" / "python3"
+        if spec.contains(version) and python.exists():
+            found.append((version, python))
+    return str(max(found)[1]) if found else None
 
 
 @dataclass(frozen=True)
@@ -186,6 +141,7 @@ class Environment:
     python: str  # the interpreter to run the project's checks with
     path: Path
     built: float | None  # seconds it took to build, None when it came from the cache
+    deps: str = ""  # where the project's dependencies were read (Requirements.describe)
 
 
 def _quote(text: str) -> str:
@@ -246,7 +202,8 @@ def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -
         ready = venv / _READY
         if ready.is_file() and (venv / "bin" / "python").exists():
             ready.touch()  # most recently used
-            return Environment(str(venv / "bin" / "python"), venv, None)
+            register_project(venv, declared)
+            return Environment(str(venv / "bin" / "python"), venv, None, declared.describe())
         shutil.rmtree(venv, ignore_errors=True)
         started = time.perf_counter()
         try:
@@ -255,10 +212,11 @@ def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -
             shutil.rmtree(venv, ignore_errors=True)
             raise
         (venv / "asgigen-requirements.json").write_text(key_source, encoding="utf-8")
+        register_project(venv, declared)
         ready.touch()
         seconds = time.perf_counter() - started
     evict(root, keep=MAX_ENVIRONMENTS)
-    return Environment(str(venv / "bin" / "python"), venv, seconds)
+    return Environment(str(venv / "bin" / "python"), venv, seconds, declared.describe())
 
 
 @contextlib.contextmanager
@@ -269,13 +227,53 @@ def isolated_environment(
     declared, packages = needed(project, tools=tools, servers=servers)
     extras = declared.test_extras
     own = f"{project}[{','.join(extras)}]" if extras else str(project)
-    extra_packages = [p for p in packages if p not in declared.runtime + declared.test]
+    # Everything besides the project too: a dependency group, a Poetry group or a lock file's
+    # pins do not come with `pip install project[extras]`.
+    extra_packages = [p for p in packages if declared.locked or p not in declared.runtime]
     base = base_python(declared.requires_python)
     with tempfile.TemporaryDirectory(prefix="asgigen-isolated-") as tmp:
         venv = Path(tmp) / "venv"
         started = time.perf_counter()
-        _install(uv_binary(), venv, base, [own, *extra_packages], project)
-        yield Environment(str(venv / "bin" / "python"), venv, time.perf_counter() - started)
+        # A project with only requirements files has nothing to build: they are its install.
+        buildable = any((project / name).is_file() for name in ("pyproject.toml", "setup.py"))
+        wanted = [own, *extra_packages] if buildable else packages
+        _install(uv_binary(), venv, base, wanted, project)
+        seconds = time.perf_counter() - started
+        yield Environment(str(venv / "bin" / "python"), venv, seconds, declared.describe())
+
+
+def register_project(venv: Path, declared: Requirements) -> None:
+    """Record the project's name and version in the environment, as installing it would.
+
+    The project is not installed in a cached environment (its python path is used), yet
+    projects read their own version with `importlib.metadata.version("name")`, which then
+    fails. A metadata-only `.dist-info` (no files, INSTALLER "asgigen") answers that; one per
+    name, replaced when the version changes. Projects without a static version get none.
+    """
+    if not declared.name or not declared.version:
+        return
+    from packaging.utils import canonicalize_name
+
+    name = canonicalize_name(declared.name).replace("-", "_")
+    for site in venv.glob("lib/python*/site-packages"):
+        wanted = site / f"{name}-{declared.version}.dist-info"
+        if (wanted / "METADATA").is_file():
+            continue
+        for old in site.glob(f"{name}-*.dist-info"):
+            installer = old / "INSTALLER"
+            if installer.is_file() and installer.read_text(encoding="utf-8").strip() == "asgigen":
+                shutil.rmtree(old, ignore_errors=True)
+        if any(site.glob(f"{name}-*.dist-info")):
+            continue  # a real distribution of that name is installed: leave it be
+        staging = Path(tempfile.mkdtemp(prefix=".asgigen-", dir=site))
+        metadata = f"Metadata-Version: 2.1\nName: {declared.name}\nVersion: {declared.version}\n"
+        (staging / "METADATA").write_text(metadata, encoding="utf-8")
+        (staging / "INSTALLER").write_text("asgigen\n", encoding="utf-8")
+        (staging / "RECORD").write_text("", encoding="utf-8")
+        try:
+            staging.rename(wanted)
+        except OSError:  # another check registered it meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _python_identity(python: str) -> str:

@@ -178,6 +178,9 @@ class GenerateResult:
     seconds: float
     template: str  # "built-in", or the path or URL given
     overwritten: list[str] = field(default_factory=list)
+    project_dir: str | None = None  # where the template says the Python project is
+    answers_file: str | None = None  # where copier wrote the answers; None: nowhere
+    extensions: list[str] = field(default_factory=list)  # Jinja extensions installed for it
 
 
 # Options `new` offers for the built-in template's questions: option → question.
@@ -273,6 +276,7 @@ def new_project(request: GenerateRequest) -> GenerateResult:
     source = None if request.template is None else str(request.template)
     target = Path(os.path.abspath(request.target.expanduser()))  # no symlink resolution
     request.target = target
+    installed: list[str] = []  # Jinja extensions installed for this render
     with load(source, request.vcs_ref) as template:
         answers = collect_answers(request, template)
         _check_target(target, force=request.force)
@@ -284,22 +288,51 @@ def new_project(request: GenerateRequest) -> GenerateResult:
             _staging_dir(staging_parent, target.name) as staging,
         ):
             rendered = staging / target.name
-            final_answers = _render(template, rendered, answers, ask=ask, trust=request.trust)
-            if template.builtin:
-                record_builtin_source(rendered / ANSWERS_FILE)
-            land_contract(template, rendered, final_answers)
-            files = sorted(
-                str(path.relative_to(rendered)) for path in rendered.rglob("*") if path.is_file()
+            final_answers = _render(
+                template, rendered, answers, ask=ask, trust=request.trust, installed=installed
             )
+            if template.builtin:
+                # a released version (--vcs-ref) or the live one
+                version = template.loaded.commit if template.loaded.ref else None
+                record_builtin_source(rendered / ANSWERS_FILE, version)
+            land_contract(template, _project_in(rendered, template), final_answers)
+            files = sorted(
+                str(path.relative_to(rendered))
+                for path in rendered.rglob("*")
+                if path.is_file() and path.relative_to(rendered).parts[0] != ".git"
+            )  # a repository the template's tasks made (`git init`) is not a generated file
             overwritten = [name for name in files if (target / name).exists()]
             if not request.dry_run:
                 if request.before_move is not None:
                     request.before_move(rendered, files, target)
                 with processes.deferred():  # a signal now lands after the move, not during it
                     _move_into_place(rendered, target)
+    from asgigen import answers_file
+
+    written = [name for name in files if Path(name).name.startswith(".copier-answers")]
     return GenerateResult(
-        target, final_answers, files, time.perf_counter() - started, template.source, overwritten
+        target,
+        final_answers,
+        files,
+        time.perf_counter() - started,
+        template.source,
+        overwritten,
+        template.declaration.project_dir,
+        answers_file.DEFAULT if answers_file.DEFAULT in written else next(iter(written), None),
+        installed,
     )
+
+
+def _project_in(rendered: Path, template: Template) -> Path:
+    """Where the contract lands: the project's folder (see project_layout), else the root."""
+    from asgigen.project_layout import locate
+
+    try:
+        return locate(rendered, template.declaration.project_dir)
+    except BadInputError:
+        if template.declaration.project_dir:
+            raise
+        return rendered  # `check` names what is wrong with the layout
 
 
 def land_contract(template: Template, project: Path, answers: dict[str, Any]) -> None:
@@ -333,9 +366,46 @@ def land_contract(template: Template, project: Path, answers: dict[str, Any]) ->
 
 
 def _render(
+    template: Template,
+    destination: Path,
+    answers: dict[str, Any],
+    *,
+    ask: bool,
+    trust: bool,
+    installed: list[str] | None = None,
+) -> dict[str, Any]:
+    """Render; a trusted template's missing Jinja extensions are installed for it (see
+    render_extensions) and the render tried again, their names added to `installed`."""
+    from copier.errors import ExtensionNotFoundError
+
+    from asgigen import render_extensions
+
+    tried: set[str] = set()
+    while True:
+        try:
+            return _render_once(template, destination, answers, ask=ask, trust=trust)
+        except ExtensionNotFoundError as err:
+            module = render_extensions.missing_module(err)
+            if module is None:
+                raise TemplateError(f"rendering the template failed: {_first_line(err)}") from None
+            if not trust or module in tried:
+                raise render_extensions.not_installed(module) from None
+            tried.add(module)
+            name = render_extensions.provide(module)
+            if installed is not None:
+                installed.append(name)
+            shutil.rmtree(destination, ignore_errors=True)  # copier stopped before writing
+
+
+def _render_once(
     template: Template, destination: Path, answers: dict[str, Any], *, ask: bool, trust: bool
 ) -> dict[str, Any]:
-    from copier.errors import CopierAnswersInterrupt, CopierError, UnsafeTemplateError
+    from copier.errors import (
+        CopierAnswersInterrupt,
+        CopierError,
+        ExtensionNotFoundError,
+        UnsafeTemplateError,
+    )
 
     from asgigen.copier_adapter import render
 
@@ -354,6 +424,8 @@ def _render(
         # A failing validator surfaces as a ValueError; its text is the rule's message.
         message = str(err).strip().splitlines()[-1] if str(err).strip() else "invalid answer"
         raise BadInputError(message) from None
+    except ExtensionNotFoundError:
+        raise  # _render installs it, or names it
     except (CopierError, OSError) as err:
         raise TemplateError(f"rendering the template failed: {err}") from None
     except Exception as err:  # a broken template raises Jinja and YAML errors of every kind

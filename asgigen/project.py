@@ -89,37 +89,51 @@ def create(
         f"{result.template} template into {shown} ({len(result.files)} files)",
         result.seconds,
     )
+    if result.extensions:
+        console.info(
+            f"  extensions {', '.join(result.extensions)}: installed for the template's "
+            "_jinja_extensions (asgigen's cache, not its environment)"
+        )
+    if result.answers_file is None:
+        from asgigen.answers_file import missing_message
+
+        console.info(f"  answers    {missing_message()}")
     for message, seconds in made_repository:
         if seconds is None:
             console.info(f"  git        {message}")
         else:
             console.step("git", message, seconds)
+    from asgigen.project_layout import locate
+
+    project = locate(result.path, result.project_dir)  # the render, or its project folder
     if check:
         from asgigen.check import check_project
 
-        check_project(result.path, console=console, with_gates=False)
+        check_project(project, console=console, with_gates=False)
     if console.quiet:
-        return str(result.path)  # for scripts: cd "$(asgigen new x -q)"
-    return next_steps(result.path, shown)
+        return str(project)  # for scripts: cd "$(asgigen new x -q)"
+    return next_steps(project, _display(project))
 
 
 def next_steps(project: Path, shown: str) -> str:
     """What to run next, each command working verbatim in a fresh shell."""
     from asgigen.check import open_project
     from asgigen.environments import uv_binary
+    from asgigen.requirements import run_prefix
 
     contract = open_project(project).contract
     cd = f"cd {shlex.quote(shown)} && " if project != Path.cwd() else ""
     uv = "uv" if shutil.which("uv") else shlex.quote(uv_binary())
+    uv_run = run_prefix(project, uv)  # `uv run`, or what installs a Poetry/requirements project
     asgigen = _asgigen_command()
     commands = []
     if contract.run:
         # uv makes the project's .venv with its dependencies on first use: no other step.
         run = " ".join(shlex.quote(part) for part in contract.run)
         where = f"{contract.host_env}, {contract.port_env} to change where it listens"
-        commands.append((f"{cd}{uv} run {run}", where))
+        commands.append((f"{cd}{uv_run} {run}", where))
     elif contract.app:
-        commands.append((f"{cd}{uv} run uvicorn {contract.app}", "http://127.0.0.1:8000"))
+        commands.append((f"{cd}{uv_run} uvicorn {contract.app}", "http://127.0.0.1:8000"))
     quoted = shlex.quote(shown)
     commands += [
         (f"{asgigen} check {quoted}", "tests + live boot again, after every edit"),
@@ -164,13 +178,20 @@ def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> G
         return run_git(*args, cwd=cwd)
 
     inside = git("rev-parse", "--show-toplevel", cwd=probe or project)
-    if inside.returncode == 0:
+    # A template whose tasks ran `git init` leaves a repository of its own with no commit yet:
+    # it still gets the one commit of the generated files.
+    fresh = (
+        inside.returncode == 0
+        and Path(inside.stdout.strip()).resolve() == project.resolve()
+        and git("rev-parse", "--verify", "--quiet", "HEAD").returncode != 0
+    )
+    if inside.returncode == 0 and not fresh:
         return f"inside the repository {inside.stdout.strip()}: not committing", None
     identity: list[str] = []
     if not git("config", "user.email").stdout.strip():
         identity = ["-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
     steps = (
-        ["init", "--quiet"],
+        *([] if fresh else [["init", "--quiet"]]),
         ["add", "--", *files],
         [*identity, "commit", "--quiet", "--no-verify", "-m", "Initial commit from asgigen"],
     )

@@ -50,6 +50,7 @@ class Declaration:
     variants: list[Variant] = field(default_factory=list)
     contract: dict[str, Any] | None = None  # lands in the project as asgigen.toml
     answer_space: Any = None  # pins and exclusions for validate --pairwise/--exhaustive
+    project_dir: str | None = None  # the folder of the render holding the Python project
 
 
 @dataclass
@@ -68,17 +69,26 @@ class Template:
 @contextlib.contextmanager
 def load(source: str | None, vcs_ref: str | None = None) -> Iterator[Template]:
     """Open the built-in template, a directory, a git repository or a git URL."""
+    if source is None and vcs_ref is not None:
+        with _builtin_release(vcs_ref) as history, load(str(history), vcs_ref) as released:
+            released.source, released.builtin = f"built-in {vcs_ref}", True
+            yield released
+        return
     builtin = source is None
     url = str(builtin_template()) if source is None else _url(source)
     try:
         opened = open_template(url, vcs_ref)
         loaded = opened.__enter__()
     except ValueError:
+        if vcs_ref is not None and source is not None:
+            _no_such_ref(source, url, vcs_ref)
         raise BadInputError(
             f"template {source} is not a directory, a git repository or a git URL",
             hint="give a local path, gh:owner/repo, https://…/repo.git or git@host:repo.git",
         ) from None
     except Exception as err:  # a clone failing (bad URL, unknown ref) raises plumbum's errors
+        if vcs_ref is not None and source is not None:
+            _no_such_ref(source, url, vcs_ref)
         raise BadInputError(
             f"cannot get template {source}{f' at {vcs_ref}' if vcs_ref else ''}: "
             + _last_line(str(err)),
@@ -96,6 +106,55 @@ def load(source: str | None, vcs_ref: str | None = None) -> Iterator[Template]:
         )
     finally:
         opened.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def _builtin_release(version: str) -> Iterator[Path]:
+    """A git repository of the built-in template's released versions (what `update` merges
+    with), to render `version` from; an error naming the versions when it is not one."""
+    import tempfile
+
+    from asgigen import template_history
+
+    with tempfile.TemporaryDirectory(prefix="asgigen-template-history-") as tmp:
+        live = template_history.template_version()
+        repo = template_history.build_repo(Path(tmp) / "template", builtin_template(), live)
+        tags = template_history.git("tag", "--list", cwd=repo).split()
+        versions = sorted(tags, key=template_history.version_key)
+        if version not in versions:
+            raise BadInputError(
+                f"--vcs-ref {version}: the built-in template has no such version",
+                hint=f"released versions: {', '.join(versions)}",
+            )
+        yield repo
+
+
+def _no_such_ref(source: str, url: str, ref: str) -> None:
+    """Raise naming `ref` and the tags there are, when `url` is a git repository without it."""
+    import subprocess
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=60, check=False
+        )
+
+    local = Path(url)
+    if local.is_dir():
+        if git("-C", url, "rev-parse", "--git-dir").returncode != 0:
+            return  # not a repository: the caller's message says so
+        if git("-C", url, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode == 0:
+            return  # the ref exists: something else failed
+        tags = git("-C", url, "tag", "--list").stdout.split()
+    else:
+        listed = git("ls-remote", "--tags", "--refs", url.removeprefix("git+"))
+        if listed.returncode != 0:
+            return
+        tags = [line.rsplit("refs/tags/", 1)[-1] for line in listed.stdout.splitlines()]
+    raise BadInputError(
+        f"template {source} has no ref {ref!r}",
+        hint=f"its tags: {', '.join(tags) if tags else '(none)'}; --vcs-ref takes a tag, a "
+        "branch or a commit",
+    )
 
 
 def _url(source: str) -> str:
@@ -130,11 +189,12 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
     raw = config.get(DECLARATION_KEY) or {}
     if not isinstance(raw, dict):
         raise TemplateError(f"{DECLARATION_KEY} in copier.yml must be a mapping")
-    unknown = sorted(set(raw) - {"name_question", "variants", "contract", "answer_space"})
+    known = {"name_question", "variants", "contract", "answer_space", "project_dir"}
+    unknown = sorted(set(raw) - known)
     if unknown:
         raise TemplateError(
             f"{DECLARATION_KEY} in copier.yml has an unknown key {unknown[0]!r}",
-            hint="known keys: name_question, variants, contract, answer_space "
+            hint="known keys: name_question, variants, contract, answer_space, project_dir "
             "(see templates/CONTRACT.md)",
         )
     name_question = raw.get("name_question")
@@ -158,4 +218,15 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
     contract = raw.get("contract")
     if contract is not None and not isinstance(contract, dict):
         raise TemplateError(f"{DECLARATION_KEY}.contract must be a mapping (the contract)")
-    return Declaration(name_question, variants, contract, raw.get("answer_space"))
+    project_dir = raw.get("project_dir")
+    if project_dir is not None and (
+        not isinstance(project_dir, str)
+        or not project_dir.strip()
+        or Path(project_dir).is_absolute()
+        or ".." in Path(project_dir).parts
+    ):
+        raise TemplateError(
+            f"{DECLARATION_KEY}.project_dir must be a folder inside the rendered project, "
+            f"not {project_dir!r}"
+        )
+    return Declaration(name_question, variants, contract, raw.get("answer_space"), project_dir)

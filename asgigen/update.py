@@ -114,12 +114,9 @@ def _project(path: Path) -> Path:
 def _read_answers(project: Path) -> dict[str, Any]:
     import yaml
 
-    answers_file = project / ANSWERS_FILE
-    if not answers_file.is_file():
-        raise BadInputError(
-            f"{project} has no {ANSWERS_FILE}, so it was not generated from a template",
-            hint="asgigen update works on projects made by `asgigen new` or copier",
-        )
+    from asgigen.answers_file import find
+
+    answers_file = find(project)  # `_answers_file` may have named it otherwise
     try:
         loaded = load_yaml(answers_file.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError):
@@ -282,7 +279,7 @@ def update_project(
     """Re-apply the template to the project at `path`; the result names any conflicts."""
     from copier.errors import CopierError, UserMessageError
 
-    from asgigen import copier_adapter, generate, template
+    from asgigen import answers_file, copier_adapter, generate, template
 
     project = _project(path)
     answers = _read_answers(project)
@@ -299,6 +296,7 @@ def update_project(
                     skip_answered=skip_answered,
                     conflict=conflict,
                     old=(source.url, source.old) if source.builtin else None,
+                    answers_file=answers_file.relative(project, answers_file.find(project)),
                 )
             except ValueError as err:  # a copier validator or a cast rejected an answer
                 raise BadInputError(_last_line(str(err))) from None

@@ -166,7 +166,8 @@ CASES: list[tuple[list[str], str, str | None]] = [
     (["check", "nowhere"], "error: {root}/nowhere is not a directory", None),
     (
         ["check", "taken"],
-        "error: {root}/taken is not a Python project (it has no pyproject.toml)",
+        "error: {root}/taken is not a Python project (it has no pyproject.toml, setup.py or "
+        "requirements file, nor a subfolder that has one)",
         "pyproject.toml",
     ),
     (

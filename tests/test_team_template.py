@@ -132,12 +132,16 @@ def test_an_undeclared_project_is_proved_by_discovery(
     checked = asgigen("check", "plain", "--json", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr + checked.stdout
     report = json.loads(checked.stdout)
-    assert report["contract"] == "discovered"
+    # Its README says `uvicorn plain_svc.main:app`; it answers 404 on `/` and publishes no
+    # OpenAPI document, and its health path `/ping` answering 200 is what proves it.
+    assert report["contract"] == "discovered in README.md"
     assert report["app"] == "plain_svc.main:app"
     steps = {step["name"]: step for step in report["steps"]}
     assert steps["tests"]["status"] == "passed"
-    assert "ready GET / 404" in steps["serve:uvicorn"]["summary"]
-    assert "unknown path 404" in steps["serve:uvicorn"]["summary"]
+    summary = steps["serve:uvicorn"]["summary"]
+    assert "ready GET / 404" in summary
+    assert "unknown path 404" in summary
+    assert summary.endswith("GET /ping 200, discovered, not declared")
 
 
 def test_validate_lists_cases_for_a_ci_matrix_and_runs_one(

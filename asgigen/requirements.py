@@ -1,0 +1,451 @@
+"""What a project installs, read the way its own tooling reads it.
+
+One project's requirements come from, in this order (the first that applies wins where two
+describe the same thing):
+
+1. `uv.lock` beside a `[project]` table: the lock is honoured (`uv export --frozen`), so the
+   check runs on the versions the project pinned. A `poetry.lock` or `pdm.lock` pins the
+   direct requirements read from 2-4 to the versions it records.
+2. `[project]` (PEP 621): `dependencies`, the test extra (`test`, `tests`, `testing`); and
+   PEP 735 `[dependency-groups]` (`include-group` resolved) for the same names.
+3. `[tool.poetry]`: `dependencies`, every group Poetry installs by default (the non-optional
+   ones) and the legacy `dev-dependencies`. Poetry's constraints (`^1.2`, `~1.2`, `1.2.*`,
+   tables with `version`/`extras`/`markers`/`python`) are translated here rather than by
+   installing Poetry and running its export: the translation is a few documented rules
+   (https://python-poetry.org/docs/dependency-specification/), needs no network and no
+   second resolver, and its result is what uv installs.
+4. `[tool.pdm.dev-dependencies]` and `[tool.uv] dev-dependencies`: the development groups of
+   PDM and of uv before PEP 735, installed as their tools install them (always).
+5. `requirements*.txt`, `requirements*.in` and `requirements/*.txt|in` (a compiled `.txt`
+   wins over its `.in`), `-r` includes followed.
+
+The `dev` set (a `dev` extra or group) holds linters and stubs in most projects, and is
+installed for the gates; it is installed always when it holds the project's test runner
+(pytest) and no test set does, since without it the tests cannot run. A Poetry or PDM group
+and every requirements file are installed always: that is what `poetry install`, `pdm
+install` and `pip install -r` do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asgigen.errors import BadInputError, CheckFailedError
+
+# Extras and dependency groups that hold a project's test requirements, most usual first.
+TEST_SETS = ("test", "tests", "testing")
+DEV_SETS = ("dev",)
+TEST_RUNNERS = ("pytest",)
+
+
+@dataclass
+class Requirements:
+    """What a project asks to have installed, and where that was read."""
+
+    name: str | None
+    requires_python: str | None
+    runtime: list[str] = field(default_factory=list)
+    test: list[str] = field(default_factory=list)
+    dev: list[str] = field(default_factory=list)
+    test_extras: list[str] = field(default_factory=list)  # of TEST_SETS, the extras it has
+    sources: list[str] = field(default_factory=list)  # "pyproject.toml [project]", ...
+    locked: bool = False  # runtime and test are the pinned versions of a lock file
+    version: str | None = None  # the project's own static version, when it declares one
+
+    @property
+    def found(self) -> bool:
+        return bool(self.sources)
+
+    def describe(self) -> str:
+        """One line: where the dependencies came from and how many there are."""
+        count = len(dict.fromkeys([*self.runtime, *self.test]))
+        return f"{' + '.join(self.sources)}: {count} package(s)"
+
+
+def read_requirements(project: Path) -> Requirements:
+    """Every source of requirements the project has, combined."""
+    data = _pyproject(project)
+    meta = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+    name = meta.get("name") if isinstance(meta.get("name"), str) else None
+    python = meta.get("requires-python")
+    result = Requirements(name, python if isinstance(python, str) else None)
+    if isinstance(meta.get("version"), str):
+        result.version = meta["version"]
+    if meta:
+        _read_pep621(data, meta, result)
+    if (project / "uv.lock").is_file() and meta:
+        _read_uv_lock(project, result)
+    poetry = data.get("tool", {}).get("poetry")
+    if isinstance(poetry, dict):
+        _read_poetry(poetry, result)
+    pdm = data.get("tool", {}).get("pdm", {}).get("dev-dependencies")
+    if isinstance(pdm, dict) and pdm:
+        for group, items in pdm.items():
+            result.test += [str(item) for item in items if not str(item).startswith("-e")]
+            result.sources.append(f"pdm group {group}")
+    legacy_uv = data.get("tool", {}).get("uv", {}).get("dev-dependencies")
+    if isinstance(legacy_uv, list) and legacy_uv:  # uv's own before PEP 735; `uv sync` installs it
+        result.test += [str(item) for item in legacy_uv]
+        result.sources.append("[tool.uv] dev-dependencies")
+    if not result.locked:
+        _pin_to_lock(project, result)
+    _read_requirement_files(project, result)
+    _keep_dev_when_it_holds_the_tests(result)
+    return result
+
+
+def _pyproject(project: Path) -> dict[str, Any]:
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None
+
+
+# --- PEP 621 and PEP 735
+
+
+def _read_pep621(data: dict[str, Any], meta: dict[str, Any], result: Requirements) -> None:
+    extras = meta.get("optional-dependencies", {}) or {}
+    groups = data.get("dependency-groups", {}) or {}
+    own = result.name
+    if "dependencies" not in meta and not extras and not groups:
+        return  # a [project] table for metadata only (Poetry 1 projects often have none)
+    result.runtime += _expand(meta.get("dependencies", []), extras, own)
+    used = ["pyproject.toml [project]"]
+    for set_name in (*TEST_SETS, *DEV_SETS):
+        target = result.test if set_name in TEST_SETS else result.dev
+        if set_name in extras:
+            target += _expand(extras[set_name], extras, own)
+            used.append(f"extra {set_name}")
+        if set_name in groups:
+            target += dependency_group(groups, set_name)
+            used.append(f"group {set_name} (PEP 735)")
+    result.test_extras += [set_name for set_name in TEST_SETS if set_name in extras]
+    result.sources.append(" + ".join(used))
+
+
+def _expand(items: list[Any], extras: dict[str, Any], own: str | None) -> list[str]:
+    """Requirements, with the project's references to its own extras replaced by them."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    result: list[str] = []
+    for text in items:
+        try:
+            requirement = Requirement(str(text))
+        except InvalidRequirement:
+            raise BadInputError(f"invalid requirement {text!r} in pyproject.toml") from None
+        if own and canonicalize_name(requirement.name) == canonicalize_name(own):
+            for extra in sorted(requirement.extras):
+                result += _expand(extras.get(extra, []), {**extras, extra: []}, own)
+            continue
+        result.append(str(requirement))
+    return result
+
+
+def dependency_group(
+    groups: dict[str, Any], name: str, seen: frozenset[str] = frozenset()
+) -> list[str]:
+    """A PEP 735 dependency group, with `{include-group = ...}` resolved."""
+    result: list[str] = []
+    if name in seen:
+        return result
+    for item in groups.get(name, []):
+        if isinstance(item, dict) and "include-group" in item:
+            result += dependency_group(groups, str(item["include-group"]), seen | {name})
+        elif isinstance(item, str):
+            result.append(item)
+    return result
+
+
+# --- uv.lock
+
+
+def _read_uv_lock(project: Path, result: Requirements) -> None:
+    """Replace what [project] asks for by the versions uv.lock pins for it."""
+    from asgigen.environments import uv_binary
+
+    command = [uv_binary(), "export", "--frozen", "--format", "requirements-txt", "--no-hashes"]
+    command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet"]
+    for extra in result.test_extras:
+        command += ["--extra", extra]
+    groups = _pyproject(project).get("dependency-groups", {}) or {}
+    for group in (*TEST_SETS, *DEV_SETS):
+        if group in groups:
+            command += ["--group", group]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
+    exported = subprocess.run(
+        command, cwd=project, capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    if exported.returncode != 0:
+        lines = exported.stderr.strip().splitlines()
+        raise CheckFailedError(
+            "uv.lock cannot be read: " + (lines[-1] if lines else "uv export failed"),
+            details=exported.stderr,
+            hint=f"cd {project} && uv lock",
+        )
+    pinned = [line.strip() for line in exported.stdout.splitlines()]
+    pinned = [line for line in pinned if line and not line.startswith(("#", "-e", "."))]
+    result.runtime, result.test, result.dev = pinned, [], []
+    result.locked = True
+    result.sources[-1:] = [f"uv.lock (for {result.sources[-1]})"] if result.sources else ["uv.lock"]
+
+
+# --- Poetry
+
+_POETRY_VERSION = re.compile(r"^\s*([\^~]|~=|==|!=|<=|>=|<|>|=)?\s*([0-9][0-9A-Za-z.*+!-]*)\s*$")
+
+
+def poetry_constraint(text: str) -> str:
+    """A Poetry version constraint as a PEP 440 specifier (empty: any version).
+
+    `^1.2.3` allows changes that keep the leftmost non-zero part (>=1.2.3,<2.0.0);
+    `~1.2.3` allows patch changes (>=1.2.3,<1.3.0), `~1` minor ones; `1.2.*` and a bare
+    version mean what they mean in PEP 440 (`==`); commas and spaces join clauses.
+    """
+    text = text.strip()
+    if text in ("", "*"):
+        return ""
+    if "||" in text:
+        raise BadInputError(f"Poetry constraint {text!r}: alternatives (||) have no PEP 440 form")
+    clauses = [part for part in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", text) if part]
+    return ",".join(_poetry_clause(clause) for clause in clauses)
+
+
+def _poetry_clause(clause: str) -> str:
+    match = _POETRY_VERSION.match(clause)
+    if not match:
+        raise BadInputError(f"Poetry constraint {clause!r} is not one asgigen can read")
+    operator, version = match.group(1) or "", match.group(2)
+    if operator in ("^", "~"):
+        parts = [int(part) for part in re.findall(r"\d+", version.split("-")[0])[:3]]
+        if operator == "^":
+            index = next((i for i, part in enumerate(parts) if part != 0), len(parts) - 1)
+        else:
+            index = 0 if len(parts) == 1 else 1
+        upper = [*parts[:index], parts[index] + 1]
+        upper += [0] * (len(parts) - len(upper))
+        return f">={version},<{'.'.join(str(part) for part in upper)}"
+    if operator in ("", "=", "=="):
+        return f"=={version}"
+    return f"{operator}{version}"
+
+
+def poetry_requirement(name: str, spec: Any) -> list[str]:
+    """One `[tool.poetry.dependencies]` entry as PEP 508 requirements (none when optional)."""
+    if isinstance(spec, list):  # multiple-constraint dependencies, each with its markers
+        return [line for item in spec for line in poetry_requirement(name, item)]
+    if isinstance(spec, str):
+        return [f"{name}{poetry_constraint(spec)}"]
+    if not isinstance(spec, dict) or spec.get("optional"):
+        return []
+    extras = spec.get("extras") or []
+    head = f"{name}[{','.join(extras)}]" if extras else name
+    if "git" in spec:
+        ref = spec.get("rev") or spec.get("tag") or spec.get("branch")
+        body = f"{head} @ git+{spec['git']}{f'@{ref}' if ref else ''}"
+    elif "url" in spec:
+        body = f"{head} @ {spec['url']}"
+    elif "path" in spec:
+        body = f"{head} @ file://{os.path.abspath(str(spec['path']))}"
+    else:
+        body = head + poetry_constraint(str(spec.get("version", "*")))
+    markers = [str(spec["markers"])] if spec.get("markers") else []
+    if spec.get("python"):
+        markers += python_markers(str(spec["python"]))
+    return [body + (f" ; {' and '.join(f'({m})' for m in markers)}" if markers else "")]
+
+
+def python_markers(constraint: str) -> list[str]:
+    """Poetry's `python = "^3.10"` of one dependency as environment markers."""
+    markers = []
+    for clause in poetry_constraint(constraint).split(","):
+        match = re.match(r"^(>=|<=|==|!=|<|>|~=)(.+)$", clause)
+        if match:
+            markers.append(f"python_full_version {match.group(1)} '{match.group(2)}'")
+    return markers
+
+
+def _read_poetry(poetry: dict[str, Any], result: Requirements) -> None:
+    dependencies = poetry.get("dependencies") or {}
+    groups = poetry.get("group") or {}
+    legacy = poetry.get("dev-dependencies") or {}
+    if not dependencies and not groups and not legacy:
+        return
+    if result.name is None and isinstance(poetry.get("name"), str):
+        result.name = poetry["name"]
+        result.version = poetry.get("version") if isinstance(poetry.get("version"), str) else None
+    used = [f"poetry ({len(set(dependencies) - {'python'})} dependencies"]
+    if "python" in dependencies and result.requires_python is None:
+        result.requires_python = poetry_constraint(str(dependencies["python"])) or None
+    for name, spec in dependencies.items():
+        if name != "python":
+            result.runtime += poetry_requirement(name, spec)
+    installed = []
+    for group, table in groups.items():
+        if not isinstance(table, dict) or table.get("optional"):
+            continue  # `poetry install` leaves optional groups out too
+        for name, spec in (table.get("dependencies") or {}).items():
+            result.test += poetry_requirement(name, spec)
+        installed.append(group)
+    for name, spec in legacy.items():
+        result.test += poetry_requirement(name, spec)
+    if legacy:
+        installed.append("dev-dependencies")
+    if installed:
+        used.append(f", group {', '.join(installed)}")
+    result.sources.append("".join(used) + ")")
+
+
+# --- poetry.lock, pdm.lock
+
+LOCK_FILES = ("poetry.lock", "pdm.lock")
+
+
+def _pin_to_lock(project: Path, result: Requirements) -> None:
+    """The project's direct requirements at the versions its Poetry or PDM lock file pins.
+
+    Both lock files list `[[package]]` tables with a name and a version. A requirement the
+    lock's version does not satisfy (a lock older than pyproject.toml) keeps its range;
+    dependencies of dependencies are resolved by uv within the pinned ones' ranges.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = next((project / name for name in LOCK_FILES if (project / name).is_file()), None)
+    if lock is None or not result.sources:
+        return
+    try:
+        packages = tomllib.loads(lock.read_text(encoding="utf-8")).get("package", [])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise BadInputError(f"{lock} cannot be read as TOML: {err}") from None
+    versions = {
+        canonicalize_name(str(entry["name"])): str(entry["version"])
+        for entry in packages
+        if isinstance(entry, dict) and "name" in entry and "version" in entry
+    }
+
+    def pin(text: str) -> str:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            return text
+        version = versions.get(canonicalize_name(requirement.name))
+        if (
+            requirement.url
+            or version is None
+            or not requirement.specifier.contains(version, prereleases=True)
+        ):
+            return text
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        marker = f" ; {requirement.marker}" if requirement.marker else ""
+        return f"{requirement.name}{extras}=={version}{marker}"
+
+    pinned = [pin(text) for text in [*result.runtime, *result.test, *result.dev]]
+    count = len(result.runtime), len(result.test)
+    result.runtime = pinned[: count[0]]
+    result.test = pinned[count[0] : count[0] + count[1]]
+    result.dev = pinned[count[0] + count[1] :]
+    result.sources.append(f"pinned by {lock.name}")
+
+
+# --- requirements files
+
+
+def requirement_files(project: Path) -> list[Path]:
+    """The project's requirements files; a compiled `.txt` replaces the `.in` beside it."""
+    patterns = ("requirements*.txt", "requirements*.in", "requirements/*.txt", "requirements/*.in")
+    found = sorted(path for pattern in patterns for path in project.glob(pattern))
+    return [
+        path
+        for path in found
+        if path.is_file() and not (path.suffix == ".in" and path.with_suffix(".txt").is_file())
+    ]
+
+
+def read_requirement_file(path: Path, seen: frozenset[Path] = frozenset()) -> list[str]:
+    """The requirements a file lists, `-r` includes followed; options, constraint files
+    (`-c`) and the project itself (`-e .`, `.`) are left out: the check environment gets the
+    project on its import path instead."""
+    if path in seen:
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise BadInputError(f"{path} cannot be read: {err}") from None
+    found: list[str] = []
+    for raw in re.sub(r"\\\n", "", text).splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        include = re.match(r"^(-r|--requirement)[\s=]+(\S+)$", line)
+        if include:
+            found += read_requirement_file(path.parent / include.group(2), seen | {path})
+        elif line.startswith("-") or line in (".", "./") or line.startswith("./"):
+            continue
+        else:
+            found.append(line.split(" --hash", 1)[0].strip())
+    return found
+
+
+def _read_requirement_files(project: Path, result: Requirements) -> None:
+    files = requirement_files(project)
+    for path in files:  # one another file includes is read twice: `needed` deduplicates
+        listed = read_requirement_file(path)
+        runtime = path.stem in ("requirements", "base", "prod", "production")
+        (result.runtime if runtime else result.test).extend(listed)
+    if files:
+        result.sources.append(", ".join(str(path.relative_to(project)) for path in files))
+
+
+def _keep_dev_when_it_holds_the_tests(result: Requirements) -> None:
+    if mentions(result.test, TEST_RUNNERS) or not mentions(result.dev, TEST_RUNNERS):
+        return
+    result.test += result.dev
+    result.dev = []
+
+
+def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:
+    """Whether any of `requirements` names one of the (canonical) distribution `names`."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    for text in requirements:
+        try:
+            if canonicalize_name(Requirement(text).name) in names:
+                return True
+        except InvalidRequirement:
+            continue
+    return False
+
+
+def run_prefix(project: Path, uv: str) -> str:
+    """How to run a command with the project's dependencies, verbatim in a fresh shell.
+
+    `uv run` installs what `[project]` (or uv.lock) declares; a Poetry-only project needs
+    Poetry's own environment (Poetry itself run by uv), and a project with only requirements
+    files gets them with `--with-requirements`.
+    """
+    import shlex
+
+    found = read_requirements(project)
+    if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in found.sources):
+        return f"{uv} run"
+    if any(source.startswith("poetry") for source in found.sources):
+        return f"{uv} tool run poetry install && {uv} tool run poetry run"
+    files = requirement_files(project)
+    if files:
+        listed = " ".join(
+            f"--with-requirements {shlex.quote(str(path.relative_to(project)))}" for path in files
+        )
+        return f"{uv} run --no-project {listed}"
+    return f"{uv} run"
