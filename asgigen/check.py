@@ -221,11 +221,17 @@ def run_checks(
     with_gates: bool = True,
     console: Console | None = None,
     on_step: Callable[[StepResult], None] | None = None,
+    replicas: int = 1,
 ) -> CheckReport:
-    """Gates, tests and live boots of one project; never raises for a failing step."""
+    """Gates, tests and live boots of one project, then with `replicas` > 1 the replicas behind
+    a load balancer (asgigen/replicas.py); never raises for a failing step."""
     console = console or Console()
     specs = resolve_servers(servers or [])
     project = open_project(path)
+    if replicas != 1:
+        from asgigen.replicas import check_refusal
+
+        check_refusal(project.contract, replicas)
     tools = gates.configured(project.path) if with_gates else []
     report = CheckReport(project, sys.executable)
 
@@ -256,9 +262,30 @@ def run_checks(
                 else:
                     for step in tests_beside_boots(env.python, project, specs, app_env):
                         add(step)
+                if replicas > 1 and provided is not None:
+                    _replicated(env.python, project, specs[0], replicas, app_env, report, add)
     except CheckFailedError as err:
         add(StepResult("environment", "failed", 0.0, err.message, err.details, err.hint))
     return report
+
+
+def _replicated(
+    python: str,
+    project: Project,
+    spec: ServerSpec,
+    count: int,
+    services: dict[str, str],
+    report: CheckReport,
+    add: Callable[[StepResult], None],
+) -> None:
+    """The replica steps, unless the setup they need failed."""
+    from asgigen.replicas import run_replicas
+
+    setup = next((step for step in report.steps if step.name == "setup"), None)
+    if setup is not None and not setup.ok:
+        add(StepResult("replicas", "skipped", 0.0, "not booted: setup failed", hint=setup.hint))
+        return
+    run_replicas(python, project.contract, spec, count, services, on_step=add)
 
 
 def setup_and_boots(
