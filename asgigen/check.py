@@ -19,7 +19,7 @@ from asgigen import environments, gates
 from asgigen.console import Console
 from asgigen.contract import Contract, load_contract
 from asgigen.errors import BadInputError, CheckFailedError
-from asgigen.servers import SERVERS, ServerSpec, running_server
+from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server
 from asgigen.steps import StepResult, project_env, run_step
 
 _SUMMARY = re.compile(r"^=*\s*(.*\d+ (passed|failed|error|errors|skipped).*?)\s*=*$", re.M)
@@ -195,6 +195,7 @@ def boot(
             passed = run_probes(server.host, server.port, contract)
             where = f"{server.host}:{server.port}"
             log = server.log_tail
+            passed += _several_workers(server, contract)
         code = server.process.returncode
     except CheckFailedError as err:
         return StepResult(
@@ -211,6 +212,23 @@ def boot(
             name, "failed", seconds, f"{spec.name} exited with code {code} on SIGTERM", log()
         )
     return StepResult(name, "passed", seconds, f"{spec.name} {where}  {', '.join(passed)}")
+
+
+def _several_workers(server: RunningServer, contract: Contract) -> list[str]:
+    """When the server shares its port among worker processes (the project's settings asked
+    for several), connections must reach more than one, and SIGTERM must stop them all
+    (asgigen/workers.py); the proof stops the server. Nothing for a single process."""
+    if sys.platform != "linux":
+        return []
+    from asgigen import workers
+
+    holders = workers.listeners(server.host, server.port, server.process.pid)
+    if holders < 3:  # one process, or a main process and one worker (Granian's)
+        return []
+    proof = workers.prove_workers(
+        server.process, server.host, server.port, contract.ready, holders - 1
+    )
+    return [proof]
 
 
 def run_checks(
