@@ -39,6 +39,10 @@ OUTAGE_TIMEOUT = 30.0
 LOAD_PAUSE = 0.002
 LOAD_MAX_REQUESTS = 50_000
 LOAD_TIMEOUT = 10.0
+DRAIN_HINT = (
+    f"on SIGTERM, answer 503 on readiness and keep serving until the balancer stops sending"
+    f" (it checks every {lb.CHECK_INTER_MS} ms, {lb.CHECK_FALL} misses), then shut down"
+)
 _LIVENESS_HINT = 'declare the liveness path in the contract: liveness = "/livez"'
 
 
@@ -283,7 +287,7 @@ def rolling(group: Replicas, front: lb.Balancer) -> str:
         raise CheckFailedError(
             summary + (f"; {problems[0]}" if problems else ""),
             details=details,
-            hint="readiness must answer 503 from SIGTERM until the process stops serving",
+            hint=DRAIN_HINT,
         )
     return summary
 
