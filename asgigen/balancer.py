@@ -86,6 +86,7 @@ class ServerState:
     name: str
     status: str  # "UP", "DOWN", "MAINT", "UP 1/2" (going down), "DOWN 1/2" (coming up)...
     sessions: int  # requests (one per connection here) it was sent in all
+    check: str = ""  # its last health check: "L7STS 503" (an answer but 200), "L4CON"...
 
 
 @dataclass
@@ -117,15 +118,15 @@ class Balancer:
         if "changed" not in answer.lower() and "no need" not in answer.lower():
             raise CheckFailedError(f"HAProxy did not move {name} to port {port}: {answer.strip()}")
 
-    def wait_for(self, name: str, status: str, deadline: float) -> bool:
+    def wait_for(self, name: str, status: str, deadline: float) -> ServerState | None:
         """Poll until HAProxy reports server `name` exactly `status` ("UP" or "DOWN"), or the
-        deadline (time.monotonic) passes; whether it did."""
+        deadline (time.monotonic) passes; its state then, or None if it never was."""
         while time.monotonic() < deadline:
             state = self.states().get(name)
             if state is not None and state.status == status:
-                return True
+                return state
             time.sleep(CHECK_INTER_MS / 4000)
-        return False
+        return None
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -143,7 +144,9 @@ def parse_stat(text: str) -> dict[str, ServerState]:
         if row.get("pxname") != BACKEND or row.get("svname") in ("FRONTEND", "BACKEND", None):
             continue
         name = row["svname"]
-        states[name] = ServerState(name, row.get("status", ""), int(row.get("stot") or 0))
+        check = " ".join(filter(None, (row.get("check_status"), row.get("check_code"))))
+        stot = int(row.get("stot") or 0)
+        states[name] = ServerState(name, row.get("status", ""), stot, check.strip("* "))
     return states
 
 

@@ -298,8 +298,14 @@ def _replace(group: Replicas, front: lb.Balancer, index: int) -> list[str]:
     problems: list[str] = []
     process = old.server.process
     process.send_signal(signal.SIGTERM)
-    if not front.wait_for(name, "DOWN", time.monotonic() + DRAIN_TIMEOUT):
+    down = front.wait_for(name, "DOWN", time.monotonic() + DRAIN_TIMEOUT)
+    if down is None:
         problems.append(f"{name} was not marked DOWN within {DRAIN_TIMEOUT:.0f} s of SIGTERM")
+    elif not down.check.startswith("L7STS"):
+        problems.append(
+            f"{name} was marked DOWN on {down.check or 'a failed check'} (it stopped answering),"
+            " not on a readiness answer: it was not drained before it stopped"
+        )
     try:
         process.wait(EXIT_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -311,7 +317,7 @@ def _replace(group: Replicas, front: lb.Balancer, index: int) -> list[str]:
     new = group.start_one()
     group.items[index] = new
     front.move(name, new.server.port)
-    if not front.wait_for(name, "UP", time.monotonic() + UP_TIMEOUT):
+    if front.wait_for(name, "UP", time.monotonic() + UP_TIMEOUT) is None:
         problems.append(f"{name} did not come back UP within {UP_TIMEOUT:.0f} s")
     return problems
 
@@ -350,7 +356,7 @@ def outage_step(
             services.start_again(database)
         back = _wait_all(group, contract, ready=200, deadline=time.monotonic() + OUTAGE_TIMEOUT)
         for index in range(len(group.items)):
-            if not front.wait_for(lb.server_name(index), "UP", time.monotonic() + UP_TIMEOUT):
+            if front.wait_for(lb.server_name(index), "UP", time.monotonic() + UP_TIMEOUT) is None:
                 raise CheckFailedError(f"{lb.server_name(index)} was not UP again after the outage")
     except CheckFailedError as err:
         seconds = time.perf_counter() - started

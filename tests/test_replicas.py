@@ -53,16 +53,18 @@ def test_config_is_accepted_by_haproxy(tmp_path: Path) -> None:
 
 def test_stat_rows_of_the_replicas_only() -> None:
     text = (
-        "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status\n"
-        "front,FRONTEND,,,0,1,512,7,OPEN\n"
-        "replicas,r1,0,0,0,1,,4,UP\n"
-        "replicas,r2,0,0,0,1,,3,DOWN\n"
-        "replicas,BACKEND,0,0,0,1,,7,UP\n"
+        "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,check_status,check_code\n"
+        "front,FRONTEND,,,0,1,512,7,OPEN,,\n"
+        "replicas,r1,0,0,0,1,,4,UP,L7OK,200\n"
+        "replicas,r2,0,0,0,1,,3,DOWN,L7STS,503\n"
+        "replicas,r3,0,0,0,1,,2,DOWN,L4CON,\n"
+        "replicas,BACKEND,0,0,0,1,,9,UP,,\n"
     )
     states = balancer.parse_stat(text)
     assert states == {
-        "r1": balancer.ServerState("r1", "UP", 4),
-        "r2": balancer.ServerState("r2", "DOWN", 3),
+        "r1": balancer.ServerState("r1", "UP", 4, "L7OK 200"),
+        "r2": balancer.ServerState("r2", "DOWN", 3, "L7STS 503"),
+        "r3": balancer.ServerState("r3", "DOWN", 2, "L4CON"),
     }
 
 
@@ -160,7 +162,8 @@ def test_liveness_is_an_optional_contract_path(tmp_path: Path) -> None:
 # nothing; /items stores in a directory all replicas share (like a database). On SIGTERM,
 # MODE=good answers readiness 503 and keeps serving until the balancer has stopped sending
 # (two 503 checks then a quiet moment); MODE=bad keeps readiness 200 but refuses real requests,
-# then exits: a project that loses requests in a rolling restart.
+# then exits: a project that loses requests in a rolling restart. MODE=abrupt exits at once,
+# as Uvicorn closes its socket on SIGTERM: the balancer's retries may hide it, the check not.
 SERVER = r"""
 import json, os, signal, socket, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -270,6 +273,8 @@ def drain():
 
 def on_term(*_):
     global started
+    if MODE == "abrupt":
+        os._exit(0)
     started = time.monotonic()
     draining.set()
     threading.Thread(target=drain).start()
@@ -372,3 +377,17 @@ def test_a_rolling_restart_that_loses_requests_fails(
     failed = int(rolling.summary.split(" requests, ")[1].split(" failed")[0])
     assert failed > 0, rolling.summary
     assert "answered 503" in rolling.output
+    assert "not on a readiness answer" in rolling.summary
+
+
+@pytest.mark.e2e
+def test_a_replica_that_stops_without_draining_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contract = load_contract(_tiny(tmp_path, "abrupt"))
+    with _database(monkeypatch) as env:
+        steps = replicas.run_replicas(sys.executable, contract, SERVERS["uvicorn"], 2, env)
+    rolling = {step.name: step for step in steps}["replicas:rolling"]
+    assert rolling.status == "failed"
+    assert "r1 was marked DOWN on L4CON" in rolling.summary, rolling.summary
+    assert "not drained" in rolling.summary
