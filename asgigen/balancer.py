@@ -99,13 +99,19 @@ class Balancer:
 
     def command(self, line: str) -> str:
         """One command on HAProxy's admin socket; its answer."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(5)
-            sock.connect(str(self.admin_socket))
-            sock.sendall(line.encode() + b"\n")
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
+        chunks = []
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(5)
+                sock.connect(str(self.admin_socket))
+                sock.sendall(line.encode() + b"\n")
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+        except OSError as err:
+            raise CheckFailedError(
+                f"HAProxy's admin socket did not answer {line.split()[0]!r}: {err}",
+                details=self.log_tail(),
+            ) from None
         return b"".join(chunks).decode(errors="replace")
 
     def states(self) -> dict[str, ServerState]:
@@ -209,7 +215,7 @@ def _wait_started(balancer: Balancer, count: int, deadline: float) -> None:
                 f"haproxy exited with code {balancer.process.returncode} on start",
                 details=balancer.log_tail(),
             )
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(CheckFailedError):  # the socket is not there yet
             states = balancer.states()
             if len(states) == count and all(s.status == "UP" for s in states.values()):
                 return

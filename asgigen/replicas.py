@@ -230,7 +230,10 @@ def probes_through(group: Replicas, front: lb.Balancer) -> str:
     before = {name: state.sessions for name, state in front.states().items()}
     run_probes(front.host, front.port, contract)
     for _ in range(2 * len(group.items)):
-        _ = request(front.host, front.port, "GET", contract.ready)
+        try:
+            request(front.host, front.port, "GET", contract.ready)
+        except (OSError, http.client.HTTPException) as err:
+            raise CheckFailedError(f"GET {contract.ready} through HAProxy failed: {err}") from None
     after = front.states()
     reached = {name: after[name].sessions - before.get(name, 0) for name in after}
     idle = sorted(name for name, sessions in reached.items() if sessions == 0)

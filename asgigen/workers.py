@@ -122,12 +122,15 @@ def worker_of(host: str, port: int, path: str, session: int) -> tuple[int | None
         connection.request("GET", path)
         response = connection.getresponse()
         response.read()
-        assert connection.sock is not None  # open: the answer was keep-alive
+        if connection.sock is None:  # the server closed it: no keep-alive, nothing to look up
+            return None, response.status
         client = connection.sock.getsockname()
         table = (_PROC / "net" / "tcp").read_text()
         inode = socket_inode(table, (host, port), (client[0], client[1]))
         pid = holder(inode, session_pids(session)) if inode else None
         return pid, response.status
+    except (OSError, http.client.HTTPException) as err:
+        raise CheckFailedError(f"GET {path} failed: {err}") from None
     finally:
         connection.close()
 
