@@ -85,3 +85,60 @@ def test_one_process_has_no_workers_to_prove(tmp_path: Path) -> None:
     step = check.boot(sys.executable, check.Project(root, "w1", load_contract(root)), UVICORN)
     assert step.status == "passed", (step.summary, step.output)
     assert "workers answered" not in step.summary
+
+
+# Three processes hold the listening socket, as with several workers, but only the first one
+# ever accepts: the other two just sleep.
+IDLE_WORKERS = """\
+import os, signal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self.send_response(200 if self.path == "/" else 404)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+server = HTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler)
+children = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        while True:
+            signal.pause()
+    children.append(pid)
+
+
+def stop(*_):
+    for pid in children:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    os._exit(0)
+
+
+signal.signal(signal.SIGTERM, stop)
+server.serve_forever()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_workers_that_never_answer_fail_the_boot(tmp_path: Path) -> None:
+    root = tmp_path / "idle"
+    root.mkdir()
+    (root / "server.py").write_text(IDLE_WORKERS)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "idle"\nversion = "0"\n\n[tool.asgigen]\n'
+        'run = ["python", "server.py"]\nhost-env = "HOST"\nport-env = "PORT"\n'
+    )
+    step = check.boot(sys.executable, check.Project(root, "idle", load_contract(root)), UVICORN)
+    assert step.status == "failed"
+    assert "were all answered by one process" in step.summary, step.summary
