@@ -19,7 +19,7 @@ from asgigen import environments, gates
 from asgigen.console import Console
 from asgigen.contract import Contract, load_contract
 from asgigen.errors import BadInputError, CheckFailedError
-from asgigen.servers import SERVERS, ServerSpec, running_server
+from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server
 from asgigen.steps import StepResult, project_env, run_step
 
 _SUMMARY = re.compile(r"^=*\s*(.*\d+ (passed|failed|error|errors|skipped).*?)\s*=*$", re.M)
@@ -199,6 +199,7 @@ def boot(
                 passed = prove_undeclared(server.host, server.port, passed)
             where = f"{server.host}:{server.port}"
             log = server.log_tail
+            passed += _several_workers(server, contract)
         code = server.process.returncode
     except CheckFailedError as err:
         return StepResult(
@@ -217,6 +218,23 @@ def boot(
     return StepResult(name, "passed", seconds, f"{spec.name} {where}  {', '.join(passed)}")
 
 
+def _several_workers(server: RunningServer, contract: Contract) -> list[str]:
+    """When the server shares its port among worker processes (the project's settings asked
+    for several), connections must reach more than one, and SIGTERM must stop them all
+    (asgigen/workers.py); the proof stops the server. Nothing for a single process."""
+    if sys.platform != "linux":
+        return []
+    from asgigen import workers
+
+    holders = workers.listeners(server.host, server.port, server.process.pid)
+    if holders < 3:  # one process, or a main process and one worker (Granian's)
+        return []
+    proof = workers.prove_workers(
+        server.process, server.host, server.port, contract.ready, holders - 1
+    )
+    return [proof]
+
+
 def run_checks(
     path: Path,
     *,
@@ -225,11 +243,17 @@ def run_checks(
     with_gates: bool = True,
     console: Console | None = None,
     on_step: Callable[[StepResult], None] | None = None,
+    replicas: int = 1,
 ) -> CheckReport:
-    """Gates, tests and live boots of one project; never raises for a failing step."""
+    """Gates, tests and live boots of one project, then with `replicas` > 1 the replicas behind
+    a load balancer (asgigen/replicas.py); never raises for a failing step."""
     console = console or Console()
     specs = resolve_servers(servers or [])
     project = open_project(path)
+    if replicas != 1:
+        from asgigen.replicas import check_refusal
+
+        check_refusal(project.contract, replicas)
     tools = gates.configured(project.path) if with_gates else []
     report = CheckReport(project, sys.executable)
 
@@ -263,9 +287,30 @@ def run_checks(
                 else:
                     for step in tests_beside_boots(env.python, project, specs, app_env):
                         add(step)
+                if replicas > 1 and provided is not None:
+                    _replicated(env.python, project, specs[0], replicas, app_env, report, add)
     except CheckFailedError as err:
         add(StepResult("environment", "failed", 0.0, err.message, err.details, err.hint))
     return report
+
+
+def _replicated(
+    python: str,
+    project: Project,
+    spec: ServerSpec,
+    count: int,
+    services: dict[str, str],
+    report: CheckReport,
+    add: Callable[[StepResult], None],
+) -> None:
+    """The replica steps, unless the setup they need failed."""
+    from asgigen.replicas import run_replicas
+
+    setup = next((step for step in report.steps if step.name == "setup"), None)
+    if setup is not None and not setup.ok:
+        add(StepResult("replicas", "skipped", 0.0, "not booted: setup failed", hint=setup.hint))
+        return
+    run_replicas(python, project.contract, spec, count, services, on_step=add)
 
 
 def setup_and_boots(

@@ -159,6 +159,14 @@ def check(
     ] = False,
     json_output: JsonOutput = False,
     quiet: Quiet = False,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            "--replicas",
+            metavar="N",
+            help="Also boot N instances on one database behind HAProxy (docs/replicas.md).",
+        ),
+    ] = 1,
 ) -> None:
     """Run a generated project's tests, then boot it and make real requests."""
     from asgigen import project
@@ -168,6 +176,7 @@ def check(
             path,
             servers=server or [],
             isolated=isolated,
+            replicas=replicas,
             as_json=json_output,
             console=Console(quiet=quiet),
         )

@@ -70,6 +70,7 @@ class Contract:
     port_env: str | None = None
     env: tuple[tuple[str, str], ...] = ()  # extra environment for every server
     ready: str = "/"
+    liveness: str | None = None  # answers 200 while the process serves, whatever its database
     not_found: str = "/asgigen-no-such-path"  # must answer 404, as any ASGI app should
     http: tuple[HttpProbe, ...] = ()
     websocket_echo: tuple[str, ...] = ()
@@ -228,6 +229,11 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
         port_env=port_env,
         env=tuple((str(k), str(v)) for k, v in env.items()),
         ready=_path(table.get("ready", "/"), f"{where}: ready"),
+        liveness=(
+            None
+            if table.get("liveness") is None
+            else _path(table["liveness"], f"{where}: liveness")
+        ),
         http=tuple(
             _probe(entry, f"{where}: http[{i}]")
             for i, entry in enumerate(_tables(table, "http", where))

@@ -208,12 +208,20 @@ def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> G
 
 
 def check(
-    path: Path, *, servers: list[str], isolated: bool, as_json: bool, console: Console
+    path: Path,
+    *,
+    servers: list[str],
+    isolated: bool,
+    as_json: bool,
+    console: Console,
+    replicas: int = 1,
 ) -> str:
     """Run the checks; return the JSON report or a one-line verdict for stdout."""
     from asgigen.check import raise_for, run_checks
 
-    report = run_checks(path, servers=servers, isolated=isolated, console=console)
+    report = run_checks(
+        path, servers=servers, isolated=isolated, console=console, replicas=replicas
+    )
     if as_json:
         text = json.dumps(report.to_dict(), indent=2)
         if not report.ok:

@@ -147,16 +147,23 @@ def throwaway_postgres() -> Iterator[str]:
             env = {"PGPASSWORD": password}
             where = ["-h", "127.0.0.1", "-p", str(port), "-U", _USER]
             _run([str(binaries / "createdb"), *where, _DATABASE], account, root, env)
-            yield f"postgresql://{_USER}:{password}@127.0.0.1:{port}/{_DATABASE}"
+            url = f"postgresql://{_USER}:{password}@127.0.0.1:{port}/{_DATABASE}"
+            _RUNNING[url] = (binaries, data, root, account, port)
+            try:
+                yield url
+            finally:
+                _RUNNING.pop(url, None)
         finally:
+            running = _postmaster_pid(data)  # another pid after start_again
             _run(
                 [str(binaries / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate", "-w"],
                 account,
                 root,
                 check=False,
             )
-            if postmaster is not None:
-                processes.unregister(postmaster)
+            for pid in (postmaster, running):
+                if pid is not None:
+                    processes.unregister(pid)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -167,6 +174,30 @@ def _postmaster_pid(data: Path) -> int | None:
         return int((data / "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+# The throwaway servers running now, by URL: what `stop_again` and `start_again` act on.
+_RUNNING: dict[str, tuple[Path, Path, Path, pwd.struct_passwd | None, int]] = {}
+
+
+def is_throwaway(url: str) -> bool:
+    """`url` names a throwaway PostgreSQL started here (which asgigen may stop and restart)."""
+    return url in _RUNNING
+
+
+def stop_again(url: str) -> None:
+    """Stop the throwaway server at `url`, keeping its data, to simulate a database outage."""
+    binaries, data, root, account, _ = _RUNNING[url]
+    _run([str(binaries / "pg_ctl"), "stop", "-D", str(data), "-m", "fast", "-w"], account, root)
+
+
+def start_again(url: str) -> None:
+    """Start the throwaway server at `url` again, on its own port, after `stop_again`."""
+    binaries, data, root, account, port = _RUNNING[url]
+    _start(binaries, data, root, account, port=port)
+    restarted = _postmaster_pid(data)
+    if restarted is not None:  # detached like the first one: it goes with asgigen too
+        processes.register(restarted)
 
 
 def _temporary_root(account: pwd.struct_passwd | None) -> str | None:
@@ -180,11 +211,19 @@ def _temporary_root(account: pwd.struct_passwd | None) -> str | None:
     return "/tmp"
 
 
-def _start(binaries: Path, data: Path, root: Path, account: pwd.struct_passwd | None) -> int:
-    """pg_ctl start on a free port (another one if it was taken meanwhile); returns the port."""
+def _start(
+    binaries: Path,
+    data: Path,
+    root: Path,
+    account: pwd.struct_passwd | None,
+    port: int | None = None,
+) -> int:
+    """pg_ctl start on a free port (another one if it was taken meanwhile), or on `port` only;
+    returns the port."""
     log = root / "server.log"
-    for attempt in range(1, _START_ATTEMPTS + 1):
-        port = free_port()
+    wanted, attempts = port, _START_ATTEMPTS if port is None else 1
+    for attempt in range(1, attempts + 1):
+        port = wanted or free_port()
         # Sockets in the temporary directory: /var/run/postgresql may not exist or be ours.
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
         result = _run(
@@ -208,7 +247,7 @@ def _start(binaries: Path, data: Path, root: Path, account: pwd.struct_passwd | 
         if result.returncode == 0:
             return port
         text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-        if "already in use" not in text or attempt == _START_ATTEMPTS:
+        if "already in use" not in text or attempt == attempts:
             raise CheckFailedError(
                 "the throwaway PostgreSQL server did not start",
                 details="\n".join((result.stdout + text).strip().splitlines()[-30:]),
