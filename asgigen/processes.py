@@ -63,10 +63,11 @@ def run(
     """subprocess.run(command, capture_output=True, text=True), in a session of its own and
     registered; on a timeout or an interrupt its whole tree goes, not only the child (a
     grandchild holding the output pipes open would keep the wait from ever ending)."""
+    if input is not None:
+        options["stdin"] = subprocess.PIPE
     with (
         subprocess.Popen(
             command,
-            stdin=subprocess.PIPE if input is not None else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
