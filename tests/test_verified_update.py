@@ -92,14 +92,18 @@ TEST_VERSION = (
 
 
 def write_release(root: Path, release: str) -> Path:
-    """v1; v2+bad: GET /version and a test expecting the wrong body; v2+good: the test right."""
-    v2 = release != "v1"
+    """v1; v2+bad: GET /version and a test expecting the wrong body; v2+good: the test right;
+    v2+broken-probe: no route, no test, but a contract probe of GET /version."""
+    v2 = release not in ("v1", "v2+broken-probe")
     files = {
         "copier.yml": "_answers_file: .copier-answers.yml\nname:\n  type: str\n  default: shop\n",
         "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
         ".gitignore": "*.local\n",
         "README.md.jinja": "# {{ name }}\n\n" + ("Now with a version.\n" if v2 else "Intro.\n"),
-        "pyproject.toml.jinja": PYPROJECT,
+        "pyproject.toml.jinja": PYPROJECT
+        + (
+            '\n[[tool.asgigen.http]]\npath = "/version"\nbody = "2"\n' if "probe" in release else ""
+        ),
         "svc/__init__.py": "",
         "svc/main.py": APP % (', "/version": b"2"' if v2 else ""),
         "tests/__init__.py": "",
@@ -115,7 +119,8 @@ def write_release(root: Path, release: str) -> Path:
 
 
 def releases_repo(tmp: Path) -> Path:
-    trees = {tag: write_release(tmp / f"tree-{tag}", tag) for tag in ("v1", "v2+bad", "v2+good")}
+    tags = ("v1", "v2+bad", "v2+broken-probe", "v2+good")  # in PEP 440 order
+    trees = {tag: write_release(tmp / f"tree-{tag}", tag) for tag in tags}
     return tagged_repo(tmp / "template", trees)
 
 
@@ -201,6 +206,21 @@ def test_a_good_release_is_proved_and_applied_as_a_plain_update_would(
     assert ours == theirs
     assert git(shop, "status", "--porcelain") == git(plain, "status", "--porcelain")
     assert git(shop, "log", "--format=%s") == "initial\n"
+
+
+@pytest.mark.e2e
+def test_a_release_whose_probe_fails_names_the_probe(run_cli: Cli, shop: Path) -> None:
+    before = state(shop)
+
+    result = run_cli("update", "--vcs-ref", "v2+broken-probe", str(shop))
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    error = next(line for line in result.stderr.splitlines() if line.startswith("error: "))
+    assert "not applied, the project is unchanged: serve:uvicorn failed: " in error
+    assert "GET /version" in error
+    assert re.search(r"tests +1 passed", result.stderr), result.stderr
+    assert state(shop) == before
+    shutil.rmtree(kept_copy(result.stderr).parent)
 
 
 @pytest.mark.e2e
