@@ -15,6 +15,7 @@ them (markers or .rej files for the owner to resolve), and nothing is proved.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgigen import update
 from asgigen.console import Console
-from asgigen.errors import TemplateError
+from asgigen.errors import BadInputError, CheckFailedError, TemplateError
 
 if TYPE_CHECKING:
     from asgigen.check import CheckReport
@@ -122,7 +123,16 @@ def verified_update(
             from asgigen.check import run_checks
 
             console.info(f"  proving    the merged copy in {merged_at}")
-            outcome.report = run_checks(merged_at, servers=servers, console=console)
+            try:
+                outcome.report = run_checks(merged_at, servers=servers, console=console)
+            except BadInputError as err:  # the merged project has no pyproject, a bad contract
+                keep, kept = True, shlex.quote(str(merged_at))
+                raise CheckFailedError(
+                    f"update to template {result.new_version} "
+                    + ("would fail" if pretend else "not applied, the project is unchanged")
+                    + f": the merged project cannot be checked: {err.message}",
+                    hint=f"the merged copy is kept for inspection: cd {kept}",
+                ) from None
             if not outcome.report.ok:
                 keep = True
                 outcome.scratch = merged_at

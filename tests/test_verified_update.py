@@ -93,14 +93,18 @@ TEST_VERSION = (
 
 def write_release(root: Path, release: str) -> Path:
     """v1; v2+bad: GET /version and a test expecting the wrong body; v2+good: the test right;
-    v2+broken-probe: no route, no test, but a contract probe of GET /version."""
-    v2 = release not in ("v1", "v2+broken-probe")
+    v2+broken-probe: no route, no test, but a contract probe of GET /version; v2+bad-contract:
+    a contract asgigen cannot read."""
+    v2 = release in ("v2+bad", "v2+good")
+    pyproject = PYPROJECT
+    if release == "v2+bad-contract":
+        pyproject = PYPROJECT.replace('app = "svc.main:app"', 'app = "svc.main"')
     files = {
         "copier.yml": "_answers_file: .copier-answers.yml\nname:\n  type: str\n  default: shop\n",
         "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
         ".gitignore": "*.local\n",
         "README.md.jinja": "# {{ name }}\n\n" + ("Now with a version.\n" if v2 else "Intro.\n"),
-        "pyproject.toml.jinja": PYPROJECT
+        "pyproject.toml.jinja": pyproject
         + (
             '\n[[tool.asgigen.http]]\npath = "/version"\nbody = "2"\n' if "probe" in release else ""
         ),
@@ -119,7 +123,7 @@ def write_release(root: Path, release: str) -> Path:
 
 
 def releases_repo(tmp: Path) -> Path:
-    tags = ("v1", "v2+bad", "v2+broken-probe", "v2+good")  # in PEP 440 order
+    tags = ("v1", "v2+bad", "v2+bad-contract", "v2+broken-probe", "v2+good")  # PEP 440 order
     trees = {tag: write_release(tmp / f"tree-{tag}", tag) for tag in tags}
     return tagged_repo(tmp / "template", trees)
 
@@ -140,7 +144,7 @@ def state(project: Path) -> dict[str, str]:
 
 
 def kept_copy(stderr: str) -> Path:
-    found = re.search(r"the merged copy is kept for inspection: cd (\S+);", stderr)
+    found = re.search(r"the merged copy is kept for inspection: cd ([^;\s]+)", stderr)
     assert found, stderr
     return Path(found[1])
 
@@ -191,6 +195,11 @@ def test_a_good_release_is_proved_and_applied_as_a_plain_update_would(
 
     plain = copy_project(str(releases), tmp_path / "plain" / "shop", ref="v1")
     update_project(plain, vcs_ref="v2+good")
+    before = state(shop)
+    preview = run_cli("update", "--pretend", "--vcs-ref", "v2+good", str(shop))
+    assert preview.exit_code == 0, preview.stdout + preview.stderr
+    assert "proof: all 2 checks passed on the merged project" in preview.stdout
+    assert state(shop) == before
 
     result = run_cli("update", "--vcs-ref", "v2+good", str(shop))
 
@@ -220,6 +229,22 @@ def test_a_release_whose_probe_fails_names_the_probe(run_cli: Cli, shop: Path) -
     assert "GET /version" in error
     assert re.search(r"tests +1 passed", result.stderr), result.stderr
     assert state(shop) == before
+    shutil.rmtree(kept_copy(result.stderr).parent)
+
+
+def test_a_release_whose_contract_cannot_be_read_is_not_applied(run_cli: Cli, shop: Path) -> None:
+    before = state(shop)
+
+    result = run_cli("update", "--vcs-ref", "v2+bad-contract", str(shop))
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines()[1] == (
+        "error: update to template v2+bad-contract not applied, the project is unchanged: "
+        "the merged project cannot be checked: shop: pyproject.toml [tool.asgigen]: "
+        "app = 'svc.main' is not 'module:attribute'"
+    )
+    assert state(shop) == before
+    assert (kept_copy(result.stderr) / "tests/test_ping.py").is_file()
     shutil.rmtree(kept_copy(result.stderr).parent)
 
 
