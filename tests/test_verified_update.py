@@ -332,3 +332,25 @@ def test_an_update_across_builtin_versions_is_proved_before_it_is_written(
     assert re.search(r"^  tests +\d+ passed", result.stderr, re.M), result.stderr
     assert f"_commit: '{newest}'" in (project / ".copier-answers.yml").read_text()
     assert git(project, "log", "--format=%s") == f"made with template {older[-1]}\n"
+
+
+def test_inside_a_larger_repository_only_the_projects_files_change(
+    run_cli: Cli, releases: Path, tmp_path: Path
+) -> None:
+    monorepo = tmp_path / "mono"
+    monorepo.mkdir()
+    git(monorepo, "init", "--quiet")
+    (monorepo / "ROOT.md").write_text("the monorepo\n")
+    project = copy_project(str(releases), monorepo / "services" / "shop", ref="v1")  # commits
+    assert git(monorepo, "status", "--porcelain") == ""
+    (monorepo / "ROOT.md").write_text("an uncommitted edit outside the project\n")
+
+    result = run_cli("update", "--no-verify", "--vcs-ref", "v2+good", str(project))
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert (monorepo / "ROOT.md").read_text() == "an uncommitted edit outside the project\n"
+    assert (project / "tests/test_version.py").read_text() == TEST_VERSION % "2"
+    assert "Now with a version." in (project / "README.md").read_text()
+    changed = {line[3:] for line in git(monorepo, "status", "--porcelain").splitlines()}
+    assert "ROOT.md" in changed
+    assert all(name == "ROOT.md" or name.startswith("services/shop/") for name in changed)
