@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -152,7 +153,10 @@ def new(
 
 @app.command()
 def check(
-    path: Annotated[Path, typer.Argument(help="A generated project.")] = Path("."),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Generated projects: one, or several for a line each and a summary."),
+    ] = None,
     server: Servers = None,
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Run in a fresh venv (uv when present).")
@@ -173,7 +177,7 @@ def check(
 
     print(
         project.check(
-            path,
+            paths or [Path(".")],
             servers=server or [],
             isolated=isolated,
             replicas=replicas,
@@ -185,9 +189,10 @@ def check(
 
 @app.command()
 def update(
-    path: Annotated[Path, typer.Argument(help="A generated project (a clean git tree).")] = Path(
-        "."
-    ),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="A generated project (a clean git tree); several with --check."),
+    ] = None,
     data: Annotated[
         list[str] | None,
         typer.Option(
@@ -221,26 +226,43 @@ def update(
     skip_answered: Annotated[
         bool, typer.Option("--skip-answered", help="Don't ask again what is answered.")
     ] = False,
+    no_verify: Annotated[
+        bool,
+        typer.Option(
+            "--no-verify", help="Apply the merge without proving it (gates, tests, boot) first."
+        ),
+    ] = False,
+    quiet: Quiet = False,
 ) -> None:
-    """Bring template changes into a project with a three-way merge; your edits stay."""
+    """Bring template changes into a project with a three-way merge; your edits stay.
+
+    The merge happens in a scratch copy, which must pass the project's checks (gates, tests,
+    boot with probes) before anything is written; --no-verify skips that proof."""
     from asgigen import project
     from asgigen.errors import BadInputError
 
     if json_output and not check_only:
         raise BadInputError("--json goes with --check", hint="asgigen update --check --json")
     if check_only:
-        text, code = project.update_status(path, as_json=json_output)
+        text, code = project.update_status(paths or [Path(".")], as_json=json_output)
         print(text)
         raise typer.Exit(code)
+    if paths and len(paths) > 1:
+        raise BadInputError(
+            "update brings a template into one project at a time; several go with --check",
+            hint="asgigen update --check " + " ".join(shlex.quote(str(p)) for p in paths),
+        )
     print(
         project.update(
-            path,
+            paths[0] if paths else Path("."),
             data=data or [],
             pretend=pretend,
             vcs_ref=vcs_ref,
             conflict=conflict,
             defaults=defaults,
             skip_answered=skip_answered,
+            verify=not no_verify,
+            console=Console(quiet=quiet),
         )
     )
 

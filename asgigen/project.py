@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from asgigen.console import Console
+from asgigen.errors import BadInputError
 from asgigen.git import run as run_git
 
 
@@ -208,7 +209,7 @@ def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> G
 
 
 def check(
-    path: Path,
+    paths: list[Path],
     *,
     servers: list[str],
     isolated: bool,
@@ -216,9 +217,19 @@ def check(
     console: Console,
     replicas: int = 1,
 ) -> str:
-    """Run the checks; return the JSON report or a one-line verdict for stdout."""
+    """Run the checks; return the JSON report or a one-line verdict for stdout (several
+    projects: a line each and a summary; raises when one is broken)."""
     from asgigen.check import raise_for, run_checks
 
+    if len(paths) > 1:
+        if replicas != 1:
+            raise BadInputError(
+                "--replicas proves one project at a time", hint="name a single project path"
+            )
+        return _check_many(
+            paths, servers=servers, isolated=isolated, as_json=as_json, console=console
+        )
+    path = paths[0] if paths else Path(".")
     report = run_checks(
         path, servers=servers, isolated=isolated, console=console, replicas=replicas
     )
@@ -232,6 +243,23 @@ def check(
     return f"{report.project.name}: all {len(report.steps)} checks passed"
 
 
+def _check_many(
+    paths: list[Path], *, servers: list[str], isolated: bool, as_json: bool, console: Console
+) -> str:
+    from asgigen.errors import CheckFailedError
+    from asgigen.many_projects import check_many
+
+    many = check_many(paths, servers=servers, isolated=isolated, console=console)
+    text = json.dumps(many.to_dict(), indent=2) if as_json else many.text()
+    if not many.broken:
+        return text
+    print(text)
+    raise CheckFailedError(
+        f"{len(many.broken)} of {len(paths)} projects failed their checks: "
+        + ", ".join(many.broken)
+    )
+
+
 def update(
     path: Path,
     *,
@@ -241,30 +269,34 @@ def update(
     conflict: str = "inline",
     defaults: bool = False,
     skip_answered: bool = False,
+    verify: bool = True,
+    console: Console | None = None,
 ) -> str:
-    """Re-apply the template; return what changed, for stdout; raise if conflicts are left."""
+    """Re-apply the template in a scratch copy, prove it, write it when green; return what
+    changed, for stdout; raise if conflicts are left or the proof is red."""
     from asgigen import generate
-    from asgigen.errors import BadInputError, UpdateConflictError
-    from asgigen.update import Conflict, preview_update, update_project
+    from asgigen.errors import CheckFailedError, UpdateConflictError
+    from asgigen.update import Conflict
+    from asgigen.verified_update import failed_names, verified_update
 
     if conflict not in ("inline", "rej"):
         raise BadInputError(f"--conflict {conflict!r}: choose inline or rej")
     answers = generate.parse_data_pairs(data)
     mode: Conflict = "rej" if conflict == "rej" else "inline"
-    if pretend:
-        result = preview_update(path, data=answers, vcs_ref=vcs_ref, conflict=mode)
-    else:
-        ask = generate.is_interactive() and not defaults
-        result = update_project(
-            path, data=answers, vcs_ref=vcs_ref, ask=ask, skip_answered=skip_answered,
-            conflict=mode,
-        )  # fmt: skip
+    ask = not pretend and generate.is_interactive() and not defaults
+    outcome = verified_update(
+        path, data=answers, vcs_ref=vcs_ref, ask=ask, skip_answered=skip_answered,
+        conflict=mode, verify=verify, pretend=pretend, console=console,
+    )  # fmt: skip
+    result = outcome.result
     versions = (
         f"template {result.old_version} → {result.new_version}"
         if result.old_version != result.new_version
         else f"template {result.new_version} (unchanged)"
     )
     verb = "would change" if pretend else "changed"
+    if outcome.report is not None and not outcome.report.ok and not pretend:
+        verb = "would change (not applied)"
     count = f"{len(result.changed)} file(s) {verb}:" if result.changed else f"nothing {verb}"
     lines = [f"{result.path.name}: {versions}; {count}"]
     lines += [f"  {name}" for name in result.changed]
@@ -279,6 +311,30 @@ def update(
         raise UpdateConflictError(
             f"update {would} conflicts in {len(result.conflicts)} file(s): {names}",
             hint=None if pretend else f"{how} (see above for each file), then git add and commit",
+        )
+    report = outcome.report
+    if report is None:
+        if result.changed:
+            lines.append(f"proof: {outcome.unproved}")
+    elif report.ok:
+        lines.append(f"proof: all {len(report.steps)} checks passed on the merged project")
+    else:
+        lines.append("proof: the merged project fails:")
+        lines += [f"  {name}" for name in failed_names(report)]
+        print("\n".join(lines))
+        first = report.failures[0]
+        kept = shlex.quote(str(outcome.scratch))
+        again = ["--no-verify", *(["--vcs-ref", vcs_ref] if vcs_ref else [])]
+        again += [part for pair in data for part in ("--data", pair)]
+        if result.path != Path.cwd():
+            again.append(str(result.path))
+        raise CheckFailedError(
+            f"update to template {result.new_version} "
+            + ("would fail" if pretend else "not applied, the project is unchanged")
+            + f": {'; '.join(failed_names(report))}",
+            details=first.output,
+            hint=f"the merged copy is kept for inspection: cd {kept}; "
+            f"to apply it unproved: asgigen update {shlex.join(again)}",
         )
     if result.changed and not pretend:
         lines.append("review with `git diff`, then commit")
@@ -295,10 +351,17 @@ def _changelog(changes: dict[str, str]) -> list[str]:
     return lines
 
 
-def update_status(path: Path, *, as_json: bool) -> tuple[str, int]:
-    """`update --check`: the report for stdout, and 0 when up to date, EXIT_BEHIND when not."""
+def update_status(paths: list[Path], *, as_json: bool) -> tuple[str, int]:
+    """`update --check`: the report for stdout, and 0 when up to date, EXIT_BEHIND when not
+    (several projects: a line each and a summary; 2 when one could not be read)."""
     from asgigen.update import EXIT_BEHIND, check_update
 
+    if len(paths) > 1:
+        from asgigen.many_projects import statuses
+
+        many = statuses(paths)
+        return json.dumps(many.to_dict(), indent=2) if as_json else many.text(), many.exit_code
+    path = paths[0] if paths else Path(".")
     status = check_update(path)
     if as_json:
         text = json.dumps(status.to_dict(), indent=2)

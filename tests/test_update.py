@@ -326,7 +326,7 @@ def test_cli_defaults_and_skip_answered_never_prompt(
     run_cli: Callable[..., CliResult], repo: Path, tmp_path: Path
 ) -> None:
     project = copy_project(str(repo), tmp_path / "shop", ref="v1")
-    result = run_cli("update", str(project), "--defaults", "--skip-answered")
+    result = run_cli("update", str(project), "--defaults", "--skip-answered", "--no-verify")
     assert result.exit_code == 0, result.stderr
     assert answers(project)["greeting"] == "hello"  # the new question's default
     assert answers(project)["port"] == 8000  # the old answer kept
@@ -347,7 +347,7 @@ def test_cli_check_says_behind_with_exit_3(
     assert report["current_version"] == "v1"
     assert report["latest_version"] == "v2"
     assert report["update_available"] is True
-    assert run_cli("update", str(project)).exit_code == 0
+    assert run_cli("update", "--no-verify", str(project)).exit_code == 0
     commit_all(project, "update")
     current = run_cli("update", "--check", "--json", str(project))
     assert current.exit_code == 0
@@ -416,7 +416,9 @@ def test_at_a_terminal_update_asks_what_the_options_leave_open(
 
     project = copy_project(str(repo), tmp_path / "shop", ref="v1")
     asgigen = str(Path(sys.executable).parent / "asgigen")
-    transcript = drive([asgigen, "update", *options, str(project)], tmp_path, {"greeting": "hey"})
+    transcript = drive(
+        [asgigen, "update", *options, "--no-verify", str(project)], tmp_path, {"greeting": "hey"}
+    )
     assert _asked(transcript) == asked
     assert answers(project)["greeting"] == ("hello" if "--defaults" in options else "hey")
     assert answers(project)["port"] == 8000
