@@ -214,8 +214,10 @@ def run_variant(
     result.path = rendered.path
     add(StepResult("render", "passed", rendered.seconds, f"{len(rendered.files)} files"))
     try:
+        from asgigen.project_layout import locate
+
         check.run_checks(
-            rendered.path,
+            locate(rendered.path, rendered.project_dir),  # the folder _asgigen.project_dir names
             servers=[spec.name for spec in servers],
             isolated=isolated,
             console=Console(quiet=True),
