@@ -58,6 +58,8 @@ class CheckReport:
     project: Project
     python: str
     steps: list[StepResult] = field(default_factory=list)
+    deps: str | None = None  # where the dependencies came from
+    answers: dict[str, Any] | None = None  # the answers file: template and version it names
 
     @property
     def ok(self) -> bool:
@@ -75,6 +77,8 @@ class CheckReport:
             "contract": self.project.contract.source,
             "app": self.project.contract.app,
             "python": self.python,
+            "deps": self.deps,
+            "answers": self.answers,
             "ok": self.ok,
             "steps": [
                 {
@@ -256,6 +260,9 @@ def run_checks(
         check_refusal(project.contract, replicas)
     tools = gates.configured(project.path) if with_gates else []
     report = CheckReport(project, sys.executable)
+    from asgigen.project_origin import origin
+
+    report.answers = origin(project.path, Path(os.path.abspath(path.expanduser())))
 
     def add(step: StepResult) -> None:
         report.steps.append(step)
@@ -263,7 +270,7 @@ def run_checks(
 
     try:
         with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
-            report.python = env.python
+            report.python, report.deps = env.python, env.deps
             console.step("deps", env.deps, None)
             if not project.contract.declared and project.contract.app:
                 console.step("app", _found_where(project), None)

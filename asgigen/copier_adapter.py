@@ -87,7 +87,10 @@ def render(
         overwrite=True,
     ) as worker:
         worker.__dict__["template"] = template.handle  # one clone, not two
-        worker.run_copy()
+        from asgigen.task_output import to_stderr
+
+        with contextlib.nullcontext() if ask else to_stderr():  # its tasks' output: stderr
+            worker.run_copy()
         combined = dict(worker.answers.combined)
     return {key: value for key, value in combined.items() if not key.startswith("_")}
 

@@ -62,6 +62,13 @@ def explain(target: str | None) -> str:
     path = Path(target).expanduser()
     if path.is_dir() and is_project(path):
         return walkthrough(path, target)
+    if path.is_dir():
+        from asgigen.project_layout import candidates, is_python_project, locate
+
+        if is_python_project(path) or candidates(path):
+            project = locate(path)  # as `check` finds it: one subfolder, or an error naming them
+            shown = target if project == path else str(Path(target) / project.relative_to(path))
+            return walkthrough(project, shown)
     from asgigen.styles import builtin_styles
 
     styles = builtin_styles()

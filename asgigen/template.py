@@ -6,7 +6,9 @@ that lands in each project. Templates come from a directory, a git repository or
 from __future__ import annotations
 
 import contextlib
+import io
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -78,8 +80,10 @@ def load(source: str | None, vcs_ref: str | None = None) -> Iterator[Template]:
     url = str(builtin_template()) if source is None else _url(source)
     try:
         opened = open_template(url, vcs_ref)
-        loaded = opened.__enter__()
-    except ValueError:
+        with _held_stderr():  # copier prints a banner of its own for a copier.yml it rejects
+            loaded = opened.__enter__()
+    except ValueError as err:
+        _invalid_yaml(source or "built-in", err)
         if vcs_ref is not None and source is not None:
             _no_such_ref(source, url, vcs_ref)
         raise BadInputError(
@@ -106,6 +110,32 @@ def load(source: str | None, vcs_ref: str | None = None) -> Iterator[Template]:
         )
     finally:
         opened.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def _held_stderr() -> Iterator[None]:
+    """Hold what is printed to stderr; pass it on unless the block raises."""
+    held = io.StringIO()
+    with contextlib.redirect_stderr(held):
+        yield
+    sys.stderr.write(held.getvalue())
+
+
+def _invalid_yaml(source: str, err: ValueError) -> None:
+    """Raise naming the file, line and YAML problem when copier rejected its config file."""
+    import yaml
+
+    cause = err.__cause__
+    if not isinstance(cause, yaml.YAMLError):
+        return
+    name = Path(str(err.args[0])).name if err.args else "copier.yml"
+    mark = getattr(cause, "problem_mark", None)
+    where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = " ".join(str(getattr(cause, "problem", None) or cause).split())
+    raise BadInputError(
+        f"template {source}: {name} is not valid YAML:{where}: {problem}",
+        hint=f"fix {name} at that line (copier reads it as YAML), then run again",
+    ) from None
 
 
 @contextlib.contextmanager

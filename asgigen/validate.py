@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -214,8 +215,10 @@ def run_variant(
     result.path = rendered.path
     add(StepResult("render", "passed", rendered.seconds, f"{len(rendered.files)} files"))
     try:
+        from asgigen.project_layout import locate
+
         check.run_checks(
-            rendered.path,
+            locate(rendered.path, rendered.project_dir),  # the folder _asgigen.project_dir names
             servers=[spec.name for spec in servers],
             isolated=isolated,
             console=Console(quiet=True),
@@ -289,6 +292,7 @@ def validate(
     started = time.perf_counter()
     with load(template, vcs_ref) as loaded:
         _require_trust(loaded, trust)
+        _provide_extensions(loaded)
         cases = select(loaded, request, console)
         by_variant: dict[str, list[str]] = {}
         known: dict[str, Variant] = {}
@@ -335,6 +339,7 @@ def list_cases(
         if "_jinja_extensions" in loaded.loaded.config:
             # Reading the questions' conditions loads the template's Jinja extensions.
             _require_trust(loaded, trust)
+            _provide_extensions(loaded)
         return select(loaded, request, console or Console())
 
 
@@ -345,6 +350,21 @@ def _require_trust(template: Template, trust: bool) -> None:
             f"template {template.source} runs code when rendered ({', '.join(sorted(unsafe))})",
             hint="read its copier.yml, then pass --trust if you trust it",
         )
+
+
+def _provide_extensions(template: Template) -> None:
+    """Install the missing Jinja extensions of a trusted template (as `new` does, into
+    asgigen's cache): reading its questions already loads them."""
+    import importlib.util
+
+    from asgigen import render_extensions
+
+    for entry in template.loaded.config.get("_jinja_extensions") or []:
+        if not re.fullmatch(r"[A-Za-z_][\w.]*", str(entry)):
+            continue  # a file of the template (copier/extensions/x.py:Name), not a module
+        module = str(entry).split(".")[0]
+        if importlib.util.find_spec(module) is None:
+            render_extensions.provide(module)
 
 
 def failure_details(report: ValidationReport) -> str:

@@ -8,9 +8,11 @@ The first run of each builds the project's check environment from PyPI (cached a
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +199,71 @@ def test_custom_answers_file_update_check_and_update(tmp_path: Path) -> None:
     assert "error: ledger: mypy failed" in checked.stderr
     assert 'ledger/models/pagination.py:12: error: Unused "type: ignore" comment' in checked.stderr
     assert "python -m mypy" in checked.stderr.splitlines()[-1]  # the command that reproduces it
+
+
+# --- validate: every real template asks questions without defaults, supplied with --data
+
+
+def validated(template: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    """`asgigen validate --json` of `template` (one case: its defaults under Uvicorn)."""
+    result = run_asgigen(
+        "validate", "--template", str(template), "--json", "-j", "1", *args,
+        cwd=template.parent, env=env, timeout=900,
+    )  # fmt: skip
+    assert result.stdout, result.stderr
+    report = json.loads(result.stdout)
+    steps = {step["name"]: step for step in report["variants"][0]["steps"]}
+    return result, report, steps
+
+
+def test_validate_a_poetry_template_in_a_subfolder_is_green(tmp_path: Path) -> None:
+    template = clone("jordanmarcelino-copier-fastapi-ml", tmp_path)
+    result, report, steps = validated(
+        template, "--data", "description=demo", "--data", "author_name=Ann",
+        "--data", "postgres_password=pw", "--data", "postgres_database=db",
+    )  # fmt: skip
+    # Its project is found in {{project_slug}}/, its 15 tests pass, its OpenAPI paths answer.
+    assert result.returncode == 0, result.stderr
+    assert report["ok"] is True
+    assert [case["name"] for case in report["cases"]] == ["default@uvicorn"]
+    assert steps["tests"]["summary"].startswith("15 passed")
+    assert steps["serve:uvicorn"]["status"] == "passed"
+    assert "discovered, not declared" in steps["serve:uvicorn"]["summary"]
+
+
+def test_validate_a_template_whose_app_has_no_routes_is_red(tmp_path: Path) -> None:
+    template = clone("garrett-he-copier-python-fastapi", tmp_path)
+    result, report, steps = validated(template, "--trust", *GARRETT_ANSWERS)
+    # Its extension is provided before its questions are read; its one test passes; its app
+    # answers 404 to everything: booted, nothing proved, and so the case fails.
+    assert result.returncode == 1, result.stderr
+    assert report["ok"] is False
+    assert steps["render"]["status"] == "passed"
+    assert steps["tests"]["summary"].startswith("1 passed")
+    assert steps["serve:uvicorn"]["status"] == "failed"
+    assert steps["serve:uvicorn"]["summary"].startswith("booted; nothing proved")
+    assert "error: 1 of 1 cases failed: default@uvicorn" in result.stderr
+
+
+def test_validate_a_template_failing_its_own_strict_mypy_is_red(tmp_path: Path) -> None:
+    template = clone("worldworm-copier-fastapi", tmp_path)
+    tools = tmp_path / "bin"  # its task runs `poetry install`: a stand-in
+    tools.mkdir()
+    (tools / "poetry").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    (tools / "poetry").chmod(0o755)
+    env = asgigen_env(PATH=f"{tools}:{asgigen_env()['PATH']}")
+    result, report, steps = validated(
+        template, "--trust", "--data", "repository_username=ann",
+        "--data", "project_description=demo", env=env,
+    )  # fmt: skip
+    # Its tests pass and it boots, but the mypy (strict) it configures fails on its own code.
+    assert result.returncode == 1, result.stderr
+    assert report["ok"] is False
+    assert steps["tests"]["status"] == "passed"
+    assert steps["serve:uvicorn"]["status"] == "passed"
+    assert steps["mypy"]["status"] == "failed"
+    assert (
+        'default_app/models/pagination.py:12: error: Unused "type: ignore" comment'
+        in steps["mypy"]["output"]
+    )
+    assert "--- default: mypy failed" in result.stderr

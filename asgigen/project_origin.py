@@ -1,0 +1,36 @@
+"""Where a checked project came from: the template and version its copier answers file
+records (`_src_path`, `_commit`), whatever the file is named (see answers_file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from asgigen import answers_file
+from asgigen.errors import BadInputError
+
+
+def origin(project: Path, given: Path | None = None) -> dict[str, Any] | None:
+    """The answers file of `project` (or of `given`, the directory the user named, when the
+    project sits in a subfolder of it): its path relative to the project, template and
+    version. None when there is none, several, or it cannot be read."""
+    import yaml
+
+    for folder in dict.fromkeys([project, *([given] if given is not None else [])]):
+        try:
+            path = answers_file.find(folder)
+        except BadInputError:
+            continue
+        try:
+            answers = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return None
+        if not isinstance(answers, dict):
+            return None
+        return {
+            "file": Path(os.path.relpath(path, project)).as_posix(),
+            "template": answers.get("_src_path"),
+            "version": answers.get("_commit"),
+        }
+    return None
