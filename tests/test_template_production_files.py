@@ -74,7 +74,7 @@ def test_dockerfile_structure(rendered: dict[tuple[str, bool, bool], Path], styl
     user = next(line for line in lines if line.startswith("USER "))
     assert user != "USER root"
     assert any(line.startswith("HEALTHCHECK") for line in lines)
-    assert "/health" in text
+    assert "/livez" in text  # liveness: the HEALTHCHECK never touches a dependency
     assert lines[-1] == 'CMD ["python", "-m", "my_shop"]'
     assert "MY_SHOP_HOST=0.0.0.0" in text
     # The dependency layer comes before the source, so code edits keep it cached.
