@@ -15,6 +15,7 @@ from typing import Any
 
 from asgigen.copier_adapter import LoadedTemplate, open_template
 from asgigen.errors import BadInputError, TemplateError
+from asgigen.generators import Generator, parse_generators
 
 DECLARATION_KEY = "_asgigen"
 _GIT_URL = re.compile(r"^(https?://|git@|git\+|ssh://|file://|gh:|gl:)")
@@ -48,6 +49,8 @@ class Declaration:
     name_question: str | None
     variants: list[Variant] = field(default_factory=list)
     contract: dict[str, Any] | None = None  # lands in the project as asgigen.toml
+    # `asgigen add` commands the template offers (asgigen/generators.py)
+    generators: dict[str, Generator] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,11 +136,12 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
     raw = config.get(DECLARATION_KEY) or {}
     if not isinstance(raw, dict):
         raise TemplateError(f"{DECLARATION_KEY} in copier.yml must be a mapping")
-    unknown = sorted(set(raw) - {"name_question", "variants", "contract"})
+    unknown = sorted(set(raw) - {"name_question", "variants", "contract", "generators"})
     if unknown:
         raise TemplateError(
             f"{DECLARATION_KEY} in copier.yml has an unknown key {unknown[0]!r}",
-            hint="known keys: name_question, variants, contract (see templates/CONTRACT.md)",
+            hint="known keys: name_question, variants, contract, generators "
+            "(see templates/CONTRACT.md)",
         )
     name_question = raw.get("name_question")
     if name_question is None and "project_name" in questions:
@@ -160,4 +164,5 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
     contract = raw.get("contract")
     if contract is not None and not isinstance(contract, dict):
         raise TemplateError(f"{DECLARATION_KEY}.contract must be a mapping (the contract)")
-    return Declaration(name_question, variants, contract)
+    generators = parse_generators(raw.get("generators"), f"{DECLARATION_KEY}.generators")
+    return Declaration(name_question, variants, contract, generators)
