@@ -71,6 +71,23 @@ def project_template(answers: Mapping[str, Any]) -> Iterator[Any]:
         yield loaded
 
 
+def offered(start: Path) -> str:
+    """The generators the project's template offers, one a line with its usage."""
+    project = find_project(start)
+    with project_template(read_answers(project)) as loaded:
+        found = loaded.declaration.generators
+    if not found:
+        return "the project's template offers no generators (_asgigen.generators in copier.yml)"
+    usages = {
+        name: f"asgigen add {name} {' '.join(a.upper() for a in g.arguments)}".rstrip()
+        for name, g in found.items()
+    }
+    width = max(len(usage) for usage in usages.values())
+    return "\n".join(
+        f"{usages[name]:<{width}}  {found[name].help}".rstrip() for name in sorted(found)
+    )
+
+
 def contract_file(project: Path) -> str:
     """Where the project's contract lives, so probes and the record go there."""
     from asgigen.contract import CONTRACT_FILE, has_declared_contract, load_contract

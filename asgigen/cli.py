@@ -241,11 +241,12 @@ def update(
 @app.command()
 def add(
     generator: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="What to add, as the project's template offers it: route, websocket, ..."
+            help="What to add, as the project's template offers it: route, websocket, ... "
+            "(none: list them)."
         ),
-    ],
+    ] = None,
     arguments: Annotated[
         list[str] | None,
         typer.Argument(help="The generator's arguments, e.g. GET /greet/{name} for route."),
@@ -260,7 +261,11 @@ def add(
     """Add a route, a websocket or another generator of the template to the project, with its
     test and its probe: `asgigen add route GET /greet/{name}`, `asgigen add websocket /chat`."""
     from asgigen.add import add as run_add
+    from asgigen.add import offered
 
+    if generator is None:
+        print(offered(project))
+        return
     print(run_add(project, generator, arguments or [], dry_run=dry_run).summary().rstrip("\n"))
 
 

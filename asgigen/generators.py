@@ -220,9 +220,15 @@ def apply(plan: Plan, changes: Changes, contract_file: str, *, reapply: bool = F
                 hint="choose another path, or remove the earlier addition first",
             )
         changes.put(name, content.decode("utf-8"))
-    for insert in plan.inserts:
+    # Whether each insertion is there already, judged before any of them is made: two
+    # insertions may share a key (a router's line is there when its endpoint is).
+    present = [
+        (text := changes.text(insert.file)) is not None and insert.present_in(text)
+        for insert in plan.inserts
+    ]
+    for insert, there in zip(plan.inserts, present, strict=True):
         text = changes.text(insert.file)
-        if text is not None and insert.present_in(text):
+        if there:
             if reapply:
                 continue
             raise BadInputError(

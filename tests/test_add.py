@@ -67,6 +67,8 @@ def test_added_code_is_ruff_clean(run_cli: Cli, tmp_path: Path, style: str) -> N
     for args in (
         ("route", "GET", "/greet/{name}"),
         ("route", "DELETE", "/users/{user_id}/notes/{note}/with/{other_param}"),
+        # Laid out over several lines too: not taken for the one before.
+        ("route", "PUT", "/users/{user_id}/notes/{note}/with/{other_param}"),
         ("route", "POST", "/status"),
         ("websocket", "/chat"),
     ):
@@ -170,3 +172,13 @@ def test_generators_declaration_is_checked() -> None:
         parse_generators({"route": {"path": "x", "paths": []}}, "g")
     with pytest.raises(TemplateError, match="needs path"):
         parse_generators({"route": {}}, "g")
+
+
+def test_add_alone_lists_what_the_template_offers(run_cli: Cli, tmp_path: Path) -> None:
+    project = make(run_cli, tmp_path, "raw")
+
+    result = run_cli("add", cwd=project)
+
+    assert result.exit_code == 0, result.stderr
+    usages = [line.split("  ")[0] for line in result.stdout.splitlines()]
+    assert usages == ["asgigen add route METHOD PATH", "asgigen add websocket PATH"]
