@@ -130,6 +130,8 @@ def add(
         plan = generators.render(loaded.path, generator, known, data)
     where = contract_file(project)
     changes = generators.Changes(project)
+    if changes.text(where) is None:
+        changes.put(where, _first_contract(project))
     generators.apply(plan, changes, where)
     recorded = generators.record(changes.text(where) or "", where, generator_name, data)
     changes.put(where, recorded)
@@ -138,6 +140,21 @@ def add(
     if not dry_run:
         changes.write()
     return AddResult(project, generator_name, data, written, diff, dry_run)
+
+
+def _first_contract(project: Path) -> str:
+    """A project that declares no contract gets one, with the app found the way `check`
+    finds it, so the probes and the record have somewhere to live."""
+    from asgigen.contract import discover, dump_toml
+
+    found = discover(project)
+    if found.app is None:
+        raise BadInputError(
+            f"{project.name} declares no contract and no app can be found, so its probes "
+            "have nowhere to go",
+            hint='create asgigen.toml with app = "yourpkg.module:app" (templates/CONTRACT.md)',
+        )
+    return dump_toml({"app": found.app, "pythonpath": list(found.pythonpath)})
 
 
 def reapply(project: Path, template_root: Path, offered: Mapping[str, Any]) -> dict[str, str]:

@@ -51,7 +51,13 @@ APP_V2 = APP_V1.replace("version 1", "version 2") + '\nFOOTER = "v2"\n'
 APP_V2_CLASH = APP_V1.replace('    "/": "home",\n', '    "/": "home page",\n')
 
 
-def make_template(root: Path, app_v2: str, routes_file_v2: str = "app.py") -> Path:
+def make_template(
+    root: Path,
+    app_v2: str,
+    routes_file_v2: str = "app.py",
+    pyproject: str = PYPROJECT,
+    app_v1: str = APP_V1,
+) -> Path:
     repo = root / "template"
     repo.mkdir()
 
@@ -62,12 +68,12 @@ def make_template(root: Path, app_v2: str, routes_file_v2: str = "app.py") -> Pa
         )  # fmt: skip
 
     git("init", "--quiet", "--initial-branch=main")
-    for tag, app, routes_file in (("v1", APP_V1, "app.py"), ("v2", app_v2, routes_file_v2)):
+    for tag, app, routes_file in (("v1", app_v1, "app.py"), ("v2", app_v2, routes_file_v2)):
         (repo / "copier.yml").write_text(COPIER_YML)
         (repo / "{{ _copier_conf.answers_file }}.jinja").write_text(
             "{{ _copier_answers|to_nice_yaml -}}\n"
         )
-        (repo / "pyproject.toml").write_text(PYPROJECT)
+        (repo / "pyproject.toml").write_text(pyproject)
         for stale in ("app.py", "routes.py"):
             (repo / stale).unlink(missing_ok=True)
         (repo / routes_file).write_text(app)
@@ -137,3 +143,17 @@ def test_a_release_moving_the_anchor_gets_the_addition_there(
     # The release's generator puts the route where the release keeps routes now.
     assert '    "/greet": "added",\n    # asgigen: routes\n' in (project / routes_file).read_text()
     assert [probe.path for probe in load_contract(project).http] == ["/greet"]
+
+
+def test_a_project_without_a_contract_gets_one_with_the_probe(run_cli: Cli, tmp_path: Path) -> None:
+    app = APP_V1 + "\n\nasync def app(scope: object, receive: object, send: object) -> None: ...\n"
+    pyproject = '[project]\nname = "svc"\n'
+    template = make_template(tmp_path, app + "# v2\n", pyproject=pyproject, app_v1=app)
+    project = made_with_route(run_cli, tmp_path, template)
+
+    contract = load_contract(project)
+
+    assert contract.source == "asgigen.toml"
+    assert contract.app == "app:app"
+    assert [probe.path for probe in contract.http] == ["/greet"]
+    assert contract.additions == (("route", {"path": "/greet"}),)
