@@ -243,13 +243,17 @@ def add(
     generator: Annotated[
         str | None,
         typer.Argument(
+            metavar="GENERATOR",
             help="What to add, as the project's template offers it: route, websocket, ... "
-            "(none: list them)."
+            "(none: list them).",
         ),
     ] = None,
     arguments: Annotated[
         list[str] | None,
-        typer.Argument(help="The generator's arguments, e.g. GET /greet/{name} for route."),
+        typer.Argument(
+            metavar="ARGUMENT...",
+            help="The generator's arguments, e.g. GET /greet/{name} for route.",
+        ),
     ] = None,
     project: Annotated[
         Path, typer.Option("--project", "-p", help="The project (default: the one you are in).")
