@@ -251,7 +251,7 @@ def add(
     arguments: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="ARGUMENT...",
+            metavar="ARGUMENT",
             help="The generator's arguments, e.g. GET /greet/{name} for route.",
         ),
     ] = None,
