@@ -268,6 +268,41 @@ def update(
 
 
 @app.command()
+def add(
+    generator: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="GENERATOR",
+            help="What to add, as the project's template offers it: route, websocket, ... "
+            "(none: list them).",
+        ),
+    ] = None,
+    arguments: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="ARGUMENT",
+            help="The generator's arguments, e.g. GET /greet/{name} for route.",
+        ),
+    ] = None,
+    project: Annotated[
+        Path, typer.Option("--project", "-p", help="The project (default: the one you are in).")
+    ] = Path("."),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the diff (unified) and write nothing.")
+    ] = False,
+) -> None:
+    """Add a route, a websocket or another generator of the template to the project, with its
+    test and its probe: `asgigen add route GET /greet/{name}`, `asgigen add websocket /chat`."""
+    from asgigen.add import add as run_add
+    from asgigen.add import offered
+
+    if generator is None:
+        print(offered(project))
+        return
+    print(run_add(project, generator, arguments or [], dry_run=dry_run).summary().rstrip("\n"))
+
+
+@app.command()
 def validate(
     template: TemplateSource = None,
     vcs_ref: VcsRef = None,

@@ -77,6 +77,8 @@ class Contract:
     declared: bool = True
     setup: tuple[str, ...] = ()  # run once before the servers boot, e.g. migrations
     services: tuple[Service, ...] = ()
+    # What `asgigen add` added: (generator, its answers), so `asgigen update` can keep them.
+    additions: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     @property
     def import_paths(self) -> list[str]:
@@ -244,7 +246,20 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
         ),
         setup=tuple(setup),
         services=_services(table.get("services", {}), f"{where}: services"),
+        additions=_additions(table, where),
     )
+
+
+def _additions(table: dict[str, Any], where: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+    found = []
+    for i, entry in enumerate(_tables(table, "additions", where)):
+        generator, data = entry.get("generator"), entry.get("data", {})
+        if not isinstance(generator, str) or not isinstance(data, dict):
+            raise BadInputError(
+                f"{where}: additions[{i}] needs generator (a name) and data (a table)"
+            )
+        found.append((generator, dict(data)))
+    return tuple(found)
 
 
 def _services(table: Any, where: str) -> tuple[Service, ...]:

@@ -18,6 +18,7 @@ from typing import Any
 from asgigen.copier_adapter import LoadedTemplate, open_template
 from asgigen.errors import BadInputError, TemplateError
 from asgigen.errors import last_line as _last_line
+from asgigen.generators import Generator, parse_generators
 
 DECLARATION_KEY = "_asgigen"
 _GIT_URL = re.compile(r"^(https?://|git@|git\+|ssh://|file://|gh:|gl:)")
@@ -53,6 +54,8 @@ class Declaration:
     contract: dict[str, Any] | None = None  # lands in the project as asgigen.toml
     answer_space: Any = None  # pins and exclusions for validate --pairwise/--exhaustive
     project_dir: str | None = None  # the folder of the render holding the Python project
+    # `asgigen add` commands the template offers (asgigen/generators.py)
+    generators: dict[str, Generator] = field(default_factory=dict)
 
 
 @dataclass
@@ -219,12 +222,13 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
     raw = config.get(DECLARATION_KEY) or {}
     if not isinstance(raw, dict):
         raise TemplateError(f"{DECLARATION_KEY} in copier.yml must be a mapping")
-    known = {"name_question", "variants", "contract", "answer_space", "project_dir"}
+    known = {"name_question", "variants", "contract", "answer_space", "project_dir", "generators"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise TemplateError(
             f"{DECLARATION_KEY} in copier.yml has an unknown key {unknown[0]!r}",
-            hint="known keys: name_question, variants, contract, answer_space, project_dir "
+            hint="known keys: name_question, variants, contract, answer_space, project_dir, "
+            "generators "
             "(see templates/CONTRACT.md)",
         )
     name_question = raw.get("name_question")
@@ -259,4 +263,7 @@ def _declaration(config: dict[str, Any], questions: dict[str, Any]) -> Declarati
             f"{DECLARATION_KEY}.project_dir must be a folder inside the rendered project, "
             f"not {project_dir!r}"
         )
-    return Declaration(name_question, variants, contract, raw.get("answer_space"), project_dir)
+    generators = parse_generators(raw.get("generators"), f"{DECLARATION_KEY}.generators")
+    return Declaration(
+        name_question, variants, contract, raw.get("answer_space"), project_dir, generators
+    )

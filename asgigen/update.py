@@ -304,12 +304,17 @@ def update_project(
                 raise BadInputError(f"cannot update: {_last_line(str(err))}") from None
             except CopierError as err:
                 raise TemplateError(f"update failed: {_last_line(str(err))}") from None
+            # What `asgigen add` added and the merge lost (a file the release rewrote) goes
+            # back, from the new release's generators.
+            from asgigen.add import reapply
+
+            reapplied = reapply(project, new.path, new.declaration.generators)
         if source.builtin:
             record_builtin_source(project / ANSWERS_FILE, new.loaded.commit)
         recorded = _read_answers(project).get("_commit")
         new_version = None if recorded is None else str(recorded)
         changed, deleted = _status(project)
-        conflicts = _conflicts(project, changed, conflict)
+        conflicts = _conflicts(project, changed, conflict) | reapplied
         if deleted:
             conflicts |= _keep_dropped_edits(project, deleted, changed, source, answers)
             changed, _ = _status(project)

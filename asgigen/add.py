@@ -1,0 +1,188 @@
+"""`asgigen add`: render one of the template's generators into the project you are in.
+
+The template is the one the project records (`_src_path`, at its `_commit` for a git
+template); what gets written, and where, is the generator's business (asgigen/generators.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from asgigen.errors import BadInputError
+from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml
+
+
+@dataclass
+class AddResult:
+    project: Path
+    generator: str
+    data: dict[str, Any]
+    written: list[tuple[str, bool]]  # (path, new file)
+    diff: str
+    dry_run: bool
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return self.diff
+        args = " ".join(str(v) for v in self.data.values())
+        lines = [f"added {self.generator} {args} to {self.project.name}:"]
+        lines += [f"  {'new' if new else 'changed':<8} {name}" for name, new in self.written]
+        lines.append("next: asgigen check (its tests and probes now include this)")
+        return "\n".join(lines)
+
+
+def find_project(start: Path) -> Path:
+    """The project holding `start`: the nearest directory up with an answers file."""
+    here = start.expanduser().absolute()
+    for candidate in (here, *here.parents):
+        if (candidate / ANSWERS_FILE).is_file():
+            return candidate
+    raise BadInputError(
+        f"{here} is not inside a generated project (no {ANSWERS_FILE} here or above)",
+        hint="cd into a project made by `asgigen new` (or copier), or pass --project PATH",
+    )
+
+
+def read_answers(project: Path) -> dict[str, Any]:
+    loaded = load_yaml((project / ANSWERS_FILE).read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise BadInputError(f"{project / ANSWERS_FILE} does not hold a mapping of answers")
+    return loaded
+
+
+@contextmanager
+def project_template(answers: Mapping[str, Any]) -> Iterator[Any]:
+    """The template the project was made from, at the version that made it."""
+    from asgigen import template
+
+    source = answers.get("_src_path")
+    if not isinstance(source, str) or not source:
+        raise BadInputError(f"{ANSWERS_FILE} does not record which template made the project")
+    if source == BUILTIN_SOURCE:
+        with template.load(None) as loaded:
+            yield loaded
+        return
+    commit = answers.get("_commit")
+    with template.load(source, None if commit is None else str(commit)) as loaded:
+        yield loaded
+
+
+def offered(start: Path) -> str:
+    """The generators the project's template offers, one a line with its usage."""
+    project = find_project(start)
+    with project_template(read_answers(project)) as loaded:
+        found = loaded.declaration.generators
+    if not found:
+        return "the project's template offers no generators (_asgigen.generators in copier.yml)"
+    usages = {
+        name: f"asgigen add {name} {' '.join(a.upper() for a in g.arguments)}".rstrip()
+        for name, g in found.items()
+    }
+    width = max(len(usage) for usage in usages.values())
+    return "\n".join(
+        f"{usages[name]:<{width}}  {found[name].help}".rstrip() for name in sorted(found)
+    )
+
+
+def contract_file(project: Path) -> str:
+    """Where the project's contract lives, so probes and the record go there."""
+    from asgigen.contract import CONTRACT_FILE, has_declared_contract, load_contract
+
+    if not has_declared_contract(project):
+        return CONTRACT_FILE  # created with the first probe
+    return (
+        "pyproject.toml"
+        if load_contract(project).source.startswith("pyproject")
+        else (CONTRACT_FILE)
+    )
+
+
+def add(
+    start: Path, generator_name: str, arguments: list[str], *, dry_run: bool = False
+) -> AddResult:
+    """Render the generator with these arguments into the project; write it unless dry_run."""
+    from asgigen import generators
+
+    project = find_project(start)
+    answers = read_answers(project)
+    with project_template(answers) as loaded:
+        offered = loaded.declaration.generators
+        if generator_name not in offered:
+            names = ", ".join(sorted(offered)) or "none"
+            raise BadInputError(
+                f"the project's template offers no generator {generator_name!r}",
+                hint=f"it offers: {names} (declared in its copier.yml under _asgigen.generators)",
+            )
+        generator = offered[generator_name]
+        if len(arguments) != len(generator.arguments):
+            usage = " ".join(a.upper() for a in generator.arguments)
+            raise BadInputError(
+                f"asgigen add {generator_name} takes {len(generator.arguments)} argument(s), "
+                f"got {len(arguments)}",
+                hint=f"usage: asgigen add {generator_name} {usage}".rstrip(),
+            )
+        data = dict(zip(generator.arguments, arguments, strict=True))
+        known = {k: v for k, v in answers.items() if not k.startswith("_")}
+        plan = generators.render(loaded.path, generator, known, data)
+    where = contract_file(project)
+    changes = generators.Changes(project)
+    if changes.text(where) is None:
+        changes.put(where, _first_contract(project))
+    generators.apply(plan, changes, where)
+    recorded = generators.record(changes.text(where) or "", where, generator_name, data)
+    changes.put(where, recorded)
+    diff = changes.diff()
+    written = [(name, before is None) for name, (before, _) in sorted(changes.edits.items())]
+    if not dry_run:
+        changes.write()
+    return AddResult(project, generator_name, data, written, diff, dry_run)
+
+
+def _first_contract(project: Path) -> str:
+    """A project that declares no contract gets one, with the app found the way `check`
+    finds it, so the probes and the record have somewhere to live."""
+    from asgigen.contract import discover, dump_toml
+
+    found = discover(project)
+    if found.app is None:
+        raise BadInputError(
+            f"{project.name} declares no contract and no app can be found, so its probes "
+            "have nowhere to go",
+            hint='create asgigen.toml with app = "yourpkg.module:app" (templates/CONTRACT.md)',
+        )
+    return dump_toml({"app": found.app, "pythonpath": list(found.pythonpath)})
+
+
+def reapply(project: Path, template_root: Path, offered: Mapping[str, Any]) -> dict[str, str]:
+    """After an update: put back what a recorded addition needs and the merge dropped.
+    Returns conflicts (file → why) for additions whose anchor is gone."""
+    from asgigen import generators
+    from asgigen.contract import load_contract
+
+    try:
+        contract = load_contract(project)
+    except BadInputError:  # the merge left its markers in the contract: a conflict already
+        return {}
+    if not contract.additions:
+        return {}
+    answers = {k: v for k, v in read_answers(project).items() if not k.startswith("_")}
+    where = contract_file(project)
+    changes = generators.Changes(project)
+    conflicts: dict[str, str] = {}
+    for name, data in contract.additions:
+        generator = offered.get(name)
+        if generator is None:
+            conflicts[where] = f"the template no longer offers generator {name!r}: check by hand"
+            continue
+        plan = generators.render(template_root, generator, answers, data)
+        for missing in generators.apply(plan, changes, where, reapply=True):
+            conflicts[missing.split(":", 1)[0]] = (
+                f"addition {name} {' '.join(map(str, data.values()))}: {missing.split(': ', 1)[1]}"
+                " any more; put it back by hand"
+            )
+    changes.write()
+    return conflicts

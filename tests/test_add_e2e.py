@@ -1,0 +1,32 @@
+"""End to end (issue 29's done-when): in each style, `asgigen add route GET /greet/{name}` and
+`asgigen add websocket /chat`, then `asgigen check` is green (gates, tests, a live boot) and
+the live server answers GET /greet/ada and echoes on /chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_asgigen
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("style", ["raw", "routed", "fastapi"])
+def test_added_route_passes_check_on_a_live_server(tmp_path: Path, style: str) -> None:
+    made = run_asgigen("new", "shop", "--style", style, "--defaults", "--no-check", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    project = tmp_path / "shop"
+    for args in (("route", "GET", "/greet/{name}"), ("websocket", "/chat")):
+        added = run_asgigen("add", *args, cwd=project)
+        assert added.returncode == 0, added.stderr
+
+    checked = run_asgigen("check", cwd=project)
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    log = checked.stderr
+    for gate in ("ruff", "mypy", "tests"):
+        assert f"  {gate} " in log, log
+    assert "GET /greet/ada 200" in log  # the probe `add` wrote, answered by the live server
+    assert "ws /chat echo" in log

@@ -1,0 +1,159 @@
+"""Additions outlive updates: a tiny git template with a generator, tagged v1 and v2, whose v2
+changes the file the addition touched (issue 29 item 4)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from asgigen.contract import load_contract
+from tests.conftest import CliResult
+from tests.test_update import commit_all
+
+Cli = Callable[..., CliResult]
+
+COPIER_YML = """\
+_answers_file: .copier-answers.yml
+_exclude: [copier.yml, _generators, .git]
+_asgigen:
+  generators:
+    route:
+      path: _generators/route
+      arguments: [path]
+project_name: {type: str, default: svc}
+"""
+GENERATOR_YML = "path: {type: str}\n"
+ADD_PLAN = """\
+[[insert]]
+file = "{{ routes_file }}"
+anchor = "# asgigen: routes"
+text = '''
+    "{{ path }}": "added",
+'''
+
+[[contract.http]]
+path = "{{ path }}"
+"""
+PYPROJECT = '[project]\nname = "svc"\n\n[tool.asgigen]\napp = "app:app"\n'
+APP_V1 = '''"""The service, version 1."""
+
+ROUTES = {
+    "/": "home",
+    # asgigen: routes
+}
+'''
+# v2 changes the file the addition touched, away from the addition...
+APP_V2 = APP_V1.replace("version 1", "version 2") + '\nFOOTER = "v2"\n'
+# ...or right where it sits.
+APP_V2_CLASH = APP_V1.replace('    "/": "home",\n', '    "/": "home page",\n')
+
+
+def make_template(
+    root: Path,
+    app_v2: str,
+    routes_file_v2: str = "app.py",
+    pyproject: str = PYPROJECT,
+    app_v1: str = APP_V1,
+) -> Path:
+    repo = root / "template"
+    repo.mkdir()
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+            cwd=repo, check=True, capture_output=True,
+        )  # fmt: skip
+
+    git("init", "--quiet", "--initial-branch=main")
+    for tag, app, routes_file in (("v1", app_v1, "app.py"), ("v2", app_v2, routes_file_v2)):
+        (repo / "copier.yml").write_text(COPIER_YML)
+        (repo / "{{ _copier_conf.answers_file }}.jinja").write_text(
+            "{{ _copier_answers|to_nice_yaml -}}\n"
+        )
+        (repo / "pyproject.toml").write_text(pyproject)
+        for stale in ("app.py", "routes.py"):
+            (repo / stale).unlink(missing_ok=True)
+        (repo / routes_file).write_text(app)
+        if routes_file != "app.py":
+            (repo / "app.py").write_text('"""The service."""\n\nfrom routes import ROUTES\n')
+        generator = repo / "_generators" / "route"
+        generator.mkdir(parents=True, exist_ok=True)
+        (generator / "copier.yml").write_text(GENERATOR_YML)
+        (generator / "asgigen-add.toml.jinja").write_text(
+            ADD_PLAN.replace("{{ routes_file }}", routes_file)
+        )
+        git("add", "--all")
+        git("commit", "--quiet", "-m", tag)
+        git("tag", tag)
+    return repo
+
+
+def made_with_route(run_cli: Cli, tmp_path: Path, template: Path) -> Path:
+    project = tmp_path / "svc"
+    made = run_cli(
+        "new", str(project), "--template", str(template), "--vcs-ref", "v1", "--defaults",
+        "--no-check",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    added = run_cli("add", "route", "/greet", cwd=project)
+    assert added.exit_code == 0, added.stderr
+    commit_all(project, "add route /greet")
+    return project
+
+
+def test_update_keeps_the_addition_when_the_release_changes_its_file(
+    run_cli: Cli, tmp_path: Path
+) -> None:
+    project = made_with_route(run_cli, tmp_path, make_template(tmp_path, APP_V2))
+
+    result = run_cli("update", str(project))
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    app = (project / "app.py").read_text()
+    assert '"""The service, version 2."""' in app  # the release's change
+    assert '    "/greet": "added",\n    # asgigen: routes\n' in app  # the addition
+    contract = load_contract(project)
+    assert [probe.path for probe in contract.http] == ["/greet"]
+    assert contract.additions == (("route", {"path": "/greet"}),)
+
+
+def test_a_release_changing_the_addition_s_lines_is_a_conflict(
+    run_cli: Cli, tmp_path: Path
+) -> None:
+    project = made_with_route(run_cli, tmp_path, make_template(tmp_path, APP_V2_CLASH))
+
+    result = run_cli("update", str(project))
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "app.py" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("routes_file", ["routes.py"])
+def test_a_release_moving_the_anchor_gets_the_addition_there(
+    run_cli: Cli, tmp_path: Path, routes_file: str
+) -> None:
+    template = make_template(tmp_path, APP_V1, routes_file_v2=routes_file)
+    project = made_with_route(run_cli, tmp_path, template)
+
+    run_cli("update", str(project))
+
+    # The release's generator puts the route where the release keeps routes now.
+    assert '    "/greet": "added",\n    # asgigen: routes\n' in (project / routes_file).read_text()
+    assert [probe.path for probe in load_contract(project).http] == ["/greet"]
+
+
+def test_a_project_without_a_contract_gets_one_with_the_probe(run_cli: Cli, tmp_path: Path) -> None:
+    app = APP_V1 + "\n\nasync def app(scope: object, receive: object, send: object) -> None: ...\n"
+    pyproject = '[project]\nname = "svc"\n'
+    template = make_template(tmp_path, app + "# v2\n", pyproject=pyproject, app_v1=app)
+    project = made_with_route(run_cli, tmp_path, template)
+
+    contract = load_contract(project)
+
+    assert contract.source == "asgigen.toml"
+    assert contract.app == "app:app"
+    assert [probe.path for probe in contract.http] == ["/greet"]
+    assert contract.additions == (("route", {"path": "/greet"}),)
