@@ -118,3 +118,27 @@ def test_the_plan_reads_run_commands_and_refuses_a_malformed_one(tmp_path: Path)
     plan.write_text('[[run]]\ncommand = "python -m x"\n')
     with pytest.raises(Exception, match=r"run\[0\] needs command, a list of strings"):
         generators._read_plan(plan, "g")
+
+
+def test_reapply_after_an_update_puts_back_a_dropped_line_and_runs_nothing(
+    run_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asgigen import template
+
+    project = make(run_cli, tmp_path, "fastapi")
+    monkeypatch.setattr(add_module, "_check_python", lambda project: "python")
+    monkeypatch.setattr(generators, "run_steps", lambda runs, where, python: None)
+    assert run_cli("add", "resource", "books", cwd=project).exit_code == 0
+    app = project / "src" / "shop" / "app.py"
+    included = "    app.include_router(books_router)\n"
+    app.write_text(app.read_text().replace(included, ""))  # as a release that dropped it
+
+    def must_not_run(runs: list[generators.Run], where: Path, python: str) -> None:
+        raise AssertionError("reapply ran the plan's commands")
+
+    monkeypatch.setattr(generators, "run_steps", must_not_run)
+    with template.load(None) as loaded:
+        conflicts = add_module.reapply(project, loaded.path, loaded.declaration.generators)
+
+    assert conflicts == {}
+    assert included + "    # asgigen: routers" in app.read_text()
