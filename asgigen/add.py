@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asgigen.console import Console
 from asgigen.errors import BadInputError
 from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml
 
@@ -145,8 +146,10 @@ def add(
         before = _files(project) if plan.run else set()
         changes.write()
         if plan.run:
+            console = Console()
             try:
-                generators.run_steps(plan.run, project, _check_python(project))
+                python = _check_python(project, console)
+                generators.run_steps(plan.run, project, python, console)
             except BaseException:
                 _undo(project, changes, before)
                 raise
@@ -175,7 +178,7 @@ def _undo(project: Path, changes: Any, before: set[str]) -> None:
         (project / name).unlink(missing_ok=True)
 
 
-def _check_python(project: Path) -> str:
+def _check_python(project: Path, console: Console) -> str:
     """The interpreter of the environment `asgigen check` builds for the project (the same
     one, from the cache, when it was built before)."""
     from asgigen import environments, gates
@@ -183,7 +186,10 @@ def _check_python(project: Path) -> str:
 
     tools = gates.configured(project)
     servers = [SERVERS["uvicorn"].requirement]
-    return environments.cached_environment(project, tools=tools, servers=servers).python
+    env = environments.cached_environment(project, tools=tools, servers=servers)
+    if env.built is not None:
+        console.step("env", f"built {env.path}", env.built)
+    return env.python
 
 
 def _first_contract(project: Path) -> str:

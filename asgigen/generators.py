@@ -18,6 +18,7 @@ import difflib
 import re
 import subprocess
 import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -371,13 +372,15 @@ def record(text: str, contract_file: str, generator: str, data: Mapping[str, Any
 RUN_TIMEOUT = 300.0
 
 
-def run_steps(runs: list[Run], project: Path, python: str) -> None:
+def run_steps(runs: list[Run], project: Path, python: str, console: Any = None) -> None:
     """Each `[[run]]` command in the project, `python` being the check environment's; the
-    first that fails raises CheckFailedError naming it, with its output."""
+    first that fails raises CheckFailedError naming it, with its output. `console` (a
+    console.Console) gets a progress line for each."""
     from asgigen.steps import project_env
 
     with tempfile.TemporaryDirectory(prefix="asgigen-add-run-") as scratch:
         for run in runs:
+            started = time.perf_counter()
             command = [part.replace("{scratch}", scratch) for part in run.command]
             if command[0] == "python":
                 command[0] = python
@@ -406,3 +409,5 @@ def run_steps(runs: list[Run], project: Path, python: str) -> None:
                     details="\n".join(lines[-40:]),
                     hint="fix what it names, then run the same asgigen add again",
                 )
+            if console is not None:
+                console.step("run", run.shown(), time.perf_counter() - started)

@@ -95,11 +95,11 @@ def test_a_failing_run_command_leaves_the_project_as_it_was(
     project = make(run_cli, tmp_path, "fastapi")
     versions = project / "src" / "shop" / "migrations" / "versions"
 
-    def fail(runs: list[generators.Run], where: Path, python: str) -> None:
+    def fail(runs: list[generators.Run], where: Path, python: str, console: object) -> None:
         (versions / "half_made.py").write_text("# a command's own output\n")
         raise CheckFailedError("`python -m alembic revision` failed (exit 1); nothing was added")
 
-    monkeypatch.setattr(add_module, "_check_python", lambda project: "python")
+    monkeypatch.setattr(add_module, "_check_python", lambda project, console: "python")
     monkeypatch.setattr(generators, "run_steps", fail)
 
     result = run_cli("add", "resource", "books", cwd=project)
@@ -126,14 +126,14 @@ def test_reapply_after_an_update_puts_back_a_dropped_line_and_runs_nothing(
     from asgigen import template
 
     project = make(run_cli, tmp_path, "fastapi")
-    monkeypatch.setattr(add_module, "_check_python", lambda project: "python")
-    monkeypatch.setattr(generators, "run_steps", lambda runs, where, python: None)
+    monkeypatch.setattr(add_module, "_check_python", lambda project, console: "python")
+    monkeypatch.setattr(generators, "run_steps", lambda runs, where, python, console: None)
     assert run_cli("add", "resource", "books", cwd=project).exit_code == 0
     app = project / "src" / "shop" / "app.py"
     included = "    app.include_router(books_router)\n"
     app.write_text(app.read_text().replace(included, ""))  # as a release that dropped it
 
-    def must_not_run(runs: list[generators.Run], where: Path, python: str) -> None:
+    def must_not_run(runs: list[generators.Run], where: Path, python: str, console: object) -> None:
         raise AssertionError("reapply ran the plan's commands")
 
     monkeypatch.setattr(generators, "run_steps", must_not_run)
