@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from asgigen.add import _check_python
+from asgigen.console import Console
 from asgigen.steps import project_env
 from tests.conftest import run_asgigen
 
@@ -42,8 +43,9 @@ def test_added_resource_passes_check_with_its_migration(tmp_path: Path) -> None:
         assert probe in log, log
     assert "GET /books/1 404" in log
     # The drift test, on its own in the same environment: it ran, and was not skipped.
+    python = _check_python(project, Console(quiet=True))
     drift = subprocess.run(
-        [_check_python(project), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+        [python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
          "tests/test_migrations.py::test_migrations_make_exactly_the_models_schema"],
         cwd=project, env=project_env(), capture_output=True, text=True, check=False,
     )  # fmt: skip
