@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asgigen.console import Console
 from asgigen.errors import BadInputError
 from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml
 
@@ -24,10 +25,13 @@ class AddResult:
     written: list[tuple[str, bool]]  # (path, new file)
     diff: str
     dry_run: bool
+    runs: list[str] = field(default_factory=list)  # the plan's [[run]] commands
 
     def summary(self) -> str:
         if self.dry_run:
-            return self.diff
+            # Lines outside a hunk, which `git apply` and `patch` pass over.
+            not_run = [f"# then, not run with --dry-run: {run}\n" for run in self.runs]
+            return self.diff + "".join(not_run)
         args = " ".join(str(v) for v in self.data.values())
         lines = [f"added {self.generator} {args} to {self.project.name}:"]
         lines += [f"  {'new' if new else 'changed':<8} {name}" for name, new in self.written]
@@ -137,9 +141,55 @@ def add(
     changes.put(where, recorded)
     diff = changes.diff()
     written = [(name, before is None) for name, (before, _) in sorted(changes.edits.items())]
+    runs = [run.shown() for run in plan.run]
     if not dry_run:
+        before = _files(project) if plan.run else set()
         changes.write()
-    return AddResult(project, generator_name, data, written, diff, dry_run)
+        if plan.run:
+            console = Console()
+            try:
+                python = _check_python(project, console)
+                generators.run_steps(plan.run, project, python, console)
+            except BaseException:
+                _undo(project, changes, before)
+                raise
+            made = sorted(_files(project) - before - set(changes.edits))
+            written = sorted([*written, *((name, True) for name in made)])
+    return AddResult(project, generator_name, data, written, diff, dry_run, runs)
+
+
+def _files(project: Path) -> set[str]:
+    """The project's files, but for its git directory: what the plan's commands may add to."""
+    return {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and not {".git", ".venv"} & set(path.relative_to(project).parts)
+    }
+
+
+def _undo(project: Path, changes: Any, before: set[str]) -> None:
+    """A command of the plan failed: the project as it was, nothing half-added."""
+    for name, (old, _) in changes.edits.items():
+        if old is None:
+            (project / name).unlink(missing_ok=True)
+        else:
+            (project / name).write_text(old, encoding="utf-8")
+    for name in _files(project) - before:
+        (project / name).unlink(missing_ok=True)
+
+
+def _check_python(project: Path, console: Console) -> str:
+    """The interpreter of the environment `asgigen check` builds for the project (the same
+    one, from the cache, when it was built before)."""
+    from asgigen import environments, gates
+    from asgigen.servers import SERVERS
+
+    tools = gates.configured(project)
+    servers = [SERVERS["uvicorn"].requirement]
+    env = environments.cached_environment(project, tools=tools, servers=servers)
+    if env.built is not None:
+        console.step("env", f"built {env.path}", env.built)
+    return env.python
 
 
 def _first_contract(project: Path) -> str:

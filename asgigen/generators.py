@@ -5,8 +5,9 @@ A generator is declared in the template's copier.yml under `_asgigen.generators`
 a directory of the template with its own copier.yml (its questions). Rendering it gives:
 - new files, copied into the project (a file that exists already is an error: a duplicate);
 - `asgigen-add.toml`, the plan for what is not a new file: `[[insert]]` text placed before an
-  anchor line the template keeps in one of its files, and `[contract]` probes (`http`,
-  `websocket-echo`) added to the project's contract.
+  anchor line the template keeps in one of its files, `[contract]` probes (`http`,
+  `websocket-echo`) added to the project's contract, and `[[run]]` commands run in the
+  project's check environment once the files are written (an Alembic autogenerate, a format).
 The addition is recorded in the contract (`additions`), so `asgigen update` can put back what
 a template release dropped (`reapply`).
 """
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import difflib
 import re
+import subprocess
 import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asgigen.errors import BadInputError, TemplateError
+from asgigen.errors import BadInputError, CheckFailedError, TemplateError
 
 PLAN_FILE = "asgigen-add.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -79,6 +82,20 @@ class Insert:
         return any(line.strip() == self.key for line in content.splitlines())
 
 
+@dataclass(frozen=True)
+class Run:
+    """A command run in the project, in its check environment, after the files are written:
+    `python` is that environment's interpreter, `{scratch}` a directory removed afterwards."""
+
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+
+    def shown(self) -> str:
+        import shlex
+
+        return shlex.join(self.command)
+
+
 @dataclass
 class Plan:
     """What one rendered generator adds to a project."""
@@ -87,6 +104,7 @@ class Plan:
     inserts: list[Insert] = field(default_factory=list)
     http: list[dict[str, Any]] = field(default_factory=list)
     websocket_echo: list[str] = field(default_factory=list)
+    run: list[Run] = field(default_factory=list)
 
 
 @dataclass
@@ -188,9 +206,24 @@ def _read_plan(path: Path, name: str) -> Plan:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise TemplateError(f"{where} is not valid TOML: {err}") from None
-    unknown = sorted(set(raw) - {"insert", "contract"})
+    unknown = sorted(set(raw) - {"insert", "contract", "run"})
     if unknown:
-        raise TemplateError(f"{where}: unknown key {unknown[0]!r}", hint="known: insert, contract")
+        raise TemplateError(
+            f"{where}: unknown key {unknown[0]!r}", hint="known: insert, contract, run"
+        )
+    for i, entry in enumerate(raw.get("run", [])):
+        command, env = entry.get("command"), entry.get("env", {})
+        if (
+            not isinstance(command, list)
+            or not command
+            or not all(isinstance(part, str) for part in command)
+            or not isinstance(env, dict)
+            or not all(isinstance(value, str) for value in env.values())
+        ):
+            raise TemplateError(
+                f"{where}: run[{i}] needs command, a list of strings (and env, strings)"
+            )
+        plan.run.append(Run(tuple(command), tuple((str(k), v) for k, v in env.items())))
     for i, entry in enumerate(raw.get("insert", [])):
         fields = [entry.get(k) for k in ("file", "anchor", "text")]
         if not all(isinstance(value, str) and value for value in fields):
@@ -334,3 +367,47 @@ def record(text: str, contract_file: str, generator: str, data: Mapping[str, Any
     block = dump_toml({f"{prefix}additions": [entry]})
     block = block.replace(f'[["{prefix}additions"]]', f"[[{prefix}additions]]")
     return text.rstrip("\n") + "\n" + block
+
+
+RUN_TIMEOUT = 300.0
+
+
+def run_steps(runs: list[Run], project: Path, python: str, console: Any = None) -> None:
+    """Each `[[run]]` command in the project, `python` being the check environment's; the
+    first that fails raises CheckFailedError naming it, with its output. `console` (a
+    console.Console) gets a progress line for each."""
+    from asgigen.steps import project_env
+
+    with tempfile.TemporaryDirectory(prefix="asgigen-add-run-") as scratch:
+        for run in runs:
+            started = time.perf_counter()
+            command = [part.replace("{scratch}", scratch) for part in run.command]
+            if command[0] == "python":
+                command[0] = python
+            extra = {key: value.replace("{scratch}", scratch) for key, value in run.env}
+            try:
+                result = subprocess.run(
+                    command,
+                    cwd=project,
+                    env=project_env(extra, python),
+                    capture_output=True,
+                    text=True,
+                    timeout=RUN_TIMEOUT,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise CheckFailedError(
+                    f"`{run.shown()}` took over {RUN_TIMEOUT:.0f} s; nothing was added"
+                ) from None
+            except OSError as err:
+                raise CheckFailedError(f"`{run.shown()}` could not run: {err}") from None
+            if result.returncode != 0:
+                lines = (result.stdout + result.stderr).strip().splitlines()
+                raise CheckFailedError(
+                    f"`{run.shown()}` failed (exit {result.returncode}); nothing was added: "
+                    + (lines[-1] if lines else "no output"),
+                    details="\n".join(lines[-40:]),
+                    hint="fix what it names, then run the same asgigen add again",
+                )
+            if console is not None:
+                console.step("run", run.shown(), time.perf_counter() - started)

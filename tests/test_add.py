@@ -109,7 +109,8 @@ def test_dry_run_prints_the_diff_and_writes_nothing(run_cli: Cli, tmp_path: Path
         (("route", "GET"), "error: asgigen add route takes 2 argument(s), got 1"),
         (("route", "GET", "/health"), "error: the contract probes GET /health already"),
         (("websocket", "/ws"), 'error: src/shop/app.py has `"/ws",` already'),
-        (("resource", "items"), "error: the project's template offers no generator 'resource'"),
+        (("resource", "books"), "error: add resource needs a FastAPI project with a database"),
+        (("table", "items"), "error: the project's template offers no generator 'table'"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(
@@ -181,4 +182,8 @@ def test_add_alone_lists_what_the_template_offers(run_cli: Cli, tmp_path: Path) 
 
     assert result.exit_code == 0, result.stderr
     usages = [line.split("  ")[0] for line in result.stdout.splitlines()]
-    assert usages == ["asgigen add route METHOD PATH", "asgigen add websocket PATH"]
+    assert usages == [
+        "asgigen add resource NAME",
+        "asgigen add route METHOD PATH",
+        "asgigen add websocket PATH",
+    ]
