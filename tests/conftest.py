@@ -194,3 +194,23 @@ def team_template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Shared by the session: tests must not change it (copy it with make_template_repo).
     """
     return make_template_repo(tmp_path_factory.mktemp("team"))
+
+
+def _must(command: list[str], cwd: Path) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="session")
+def wheel_asgigen(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """asgigen installed from its built wheel into a fresh venv (not this checkout): the tests
+    that promise a behaviour "from the built wheel" run this executable."""
+    from asgigen.environments import uv_binary
+
+    root = tmp_path_factory.mktemp("wheel")
+    dist, venv, uv = root / "dist", root / "venv", uv_binary()
+    _must([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
+    (wheel,) = dist.glob("asgigen-*.whl")
+    _must([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], root)
+    _must([uv, "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)], root)
+    return str(venv / "bin" / "asgigen")

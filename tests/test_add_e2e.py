@@ -1,20 +1,32 @@
 """End to end (issue 29's done-when): in each style, `asgigen add route GET /greet/{name}` and
 `asgigen add websocket /chat`, then `asgigen check` is green (gates, tests, a live boot) and
-the live server answers GET /greet/ada and echoes on /chat."""
+the live server answers GET /greet/ada and echoes on /chat: asgigen as installed from its built
+wheel, so the generators ship in it."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_asgigen
+from tests.conftest import asgigen_env
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("style", ["raw", "routed", "fastapi"])
-def test_added_route_passes_check_on_a_live_server(tmp_path: Path, style: str) -> None:
+def test_added_route_passes_check_on_a_live_server(
+    wheel_asgigen: str, tmp_path: Path, style: str
+) -> None:
+    env = asgigen_env()
+    env.pop("PYTHONPATH", None)  # the wheel's own asgigen, never this checkout's
+
+    def run_asgigen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [wheel_asgigen, *args], cwd=cwd, env=env, capture_output=True, text=True
+        )
+
     made = run_asgigen("new", "shop", "--style", style, "--defaults", "--no-check", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     project = tmp_path / "shop"

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.test_real_templates import clone
-from tests.test_team_template_wheel import wheel_asgigen  # noqa: F401  (the module's fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +26,7 @@ def run(command: list[str], cwd: Path, path: str) -> subprocess.CompletedProcess
 
 
 def test_a_real_template_new_and_check_from_the_wheel(
-    wheel_asgigen: str,  # noqa: F811
+    wheel_asgigen: str,
     tmp_path: Path,
 ) -> None:
     template = clone("worldworm-copier-fastapi", tmp_path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,25 +27,6 @@ def run(
     if expect is not None:
         assert result.returncode == expect, f"{command}\n{result.stdout}\n{result.stderr}"
     return result
-
-
-@pytest.fixture(scope="module")
-def wheel_asgigen(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """asgigen installed from its built wheel into a fresh venv (not this checkout)."""
-    from asgigen.environments import uv_binary
-
-    root = tmp_path_factory.mktemp("wheel")
-    dist = root / "dist"
-    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
-    (wheel,) = dist.glob("asgigen-*.whl")
-    venv = root / "venv"
-    uv = uv_binary()
-    run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], root)
-    run(
-        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)],
-        root,
-    )
-    return str(venv / "bin" / "asgigen")
 
 
 def git(*args: str, cwd: Path) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult
+from tests.conftest import CliResult, asgigen_env
 from tests.test_update import commit_all, copy_project, git, tagged_repo
 
 Cli = Callable[..., CliResult]
@@ -354,3 +355,27 @@ def test_inside_a_larger_repository_only_the_projects_files_change(
     changed = {line[3:] for line in git(monorepo, "status", "--porcelain").splitlines()}
     assert "ROOT.md" in changed
     assert all(name == "ROOT.md" or name.startswith("services/shop/") for name in changed)
+
+
+@pytest.mark.e2e
+def test_from_the_built_wheel_a_red_release_is_refused_and_a_green_one_applied(
+    wheel_asgigen: str, shop: Path
+) -> None:
+    env = asgigen_env()
+    env.pop("PYTHONPATH", None)  # the wheel's own asgigen, never this checkout's
+
+    def update(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [wheel_asgigen, "update", *args, str(shop)]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    before = state(shop)
+    red = update("--vcs-ref", "v2+bad")
+    assert red.returncode == 1, red.stdout + red.stderr
+    assert "tests/test_version.py::test_version" in red.stderr
+    assert state(shop) == before  # byte for byte
+    shutil.rmtree(kept_copy(red.stderr).parent)
+
+    green = update("--vcs-ref", "v2+good")
+
+    assert green.returncode == 0, green.stdout + green.stderr
+    assert (shop / "tests/test_version.py").read_text() == TEST_VERSION % "2"
