@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shlex
 import sys
 import tempfile
@@ -19,10 +18,10 @@ from asgigen import environments, gates
 from asgigen.console import Console
 from asgigen.contract import Contract, load_contract
 from asgigen.errors import BadInputError, CheckFailedError
+from asgigen.pytest_outcome import parse_junit
 from asgigen.servers import SERVERS, ServerSpec, running_server
-from asgigen.steps import StepResult, project_env, run_step
+from asgigen.steps import StepResult, project_env, run_step, tail
 
-_SUMMARY = re.compile(r"^=*\s*(.*\d+ (passed|failed|error|errors|skipped).*?)\s*=*$", re.M)
 _NO_APP_HINT = 'declare one: [tool.asgigen] app = "yourpkg.module:app" in pyproject.toml'
 
 
@@ -116,7 +115,8 @@ def environment(
 
 def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
     """The project's own tests, as `pytest` in the project runs them (`services`: variables
-    naming the URLs of the services the tests use)."""
+    naming the URLs of the services the tests use). The verdict comes from pytest's JUnit XML
+    report, written outside the project: at least one test passed, none failed or errored."""
     paths = project.contract.import_paths
     env = project_env(
         {
@@ -126,20 +126,54 @@ def run_tests(python: str, project: Project, services: dict[str, str] | None = N
         },
         python,
     )
-    command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
     hint = f"cd {shlex.quote(str(project.path))} && {shlex.quote(python)} -m pytest"
-    step, output = run_step("tests", command, project.path, hint=hint, env=env)
-    found = _SUMMARY.findall(output)
-    if step.status == "passed":
-        step.summary = found[-1][0] if found else "pytest passed"
-        if not found:
-            step.status = "failed"
-            step.summary = "pytest printed no summary"
-    elif "timed out" not in step.summary:
-        step.summary = found[-1][0] if found else step.summary
-        if "no tests ran" in output or output.rstrip().endswith("no tests ran"):
-            step.summary = "no tests ran (the project has no tests pytest can find)"
+    fd, report_name = tempfile.mkstemp(prefix="asgigen-pytest-", suffix=".xml")
+    os.close(fd)
+    report = Path(report_name)
+    try:
+        command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
+        command.append(f"--junitxml={report}")
+        step, output = run_step("tests", command, project.path, hint=hint, env=env)
+        try:
+            text = report.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+    finally:
+        report.unlink(missing_ok=True)
+    step = judge_tests(step, output, text)
+    if not step.ok:
+        step.hint = step.hint or hint
     return step
+
+
+def judge_tests(step: StepResult, output: str, report: str) -> StepResult:
+    """The tests step's verdict from pytest's exit (`step`) and its JUnit XML `report`."""
+    if "timed out" in step.summary and not step.ok:
+        return step
+    try:
+        outcome = parse_junit(report) if report.strip() else None
+    except ValueError as err:
+        outcome, step.summary = None, str(err)
+    if outcome is None:
+        step.status = "failed"
+        if not report.strip():
+            step.summary = "pytest wrote no report; " + (
+                step.summary if output else "it printed nothing"
+            )
+        step.output = step.output or tail(output)
+        return step
+    step.summary = outcome.summary()
+    if not outcome.ok or not step.ok:
+        step.status = "failed"
+        step.output = step.output or tail(output)
+        if outcome.ok:  # every test passed, yet pytest failed (a plugin, a coverage floor)
+            step.summary = f"{step.summary}, yet pytest failed: " + _last_line(output)
+    return step
+
+
+def _last_line(output: str) -> str:
+    lines = output.strip().splitlines()
+    return lines[-1][:200] if lines else "no output"
 
 
 def run_setup(python: str, project: Project, services: dict[str, str]) -> StepResult:
