@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from asgigen import environments, gates
+from asgigen.app_check import verify_app
 from asgigen.console import Console
 from asgigen.contract import Contract, load_contract
 from asgigen.errors import BadInputError, CheckFailedError
 from asgigen.pytest_outcome import parse_junit
-from asgigen.servers import SERVERS, ServerSpec, running_server
+from asgigen.servers import SERVERS, ServerSpec, free_port, running_server, server_env
 from asgigen.steps import StepResult, project_env, run_step, tail
 
 _NO_APP_HINT = 'declare one: [tool.asgigen] app = "yourpkg.module:app" in pyproject.toml'
@@ -298,13 +299,26 @@ def run_checks(
 def setup_and_boots(
     python: str, project: Project, specs: list[ServerSpec], services: dict[str, str]
 ) -> list[StepResult]:
-    """The contract's setup, if any, then a boot under each server (skipped if setup failed)."""
-    if not project.contract.setup:
-        return [boot(python, project, spec, services) for spec in specs]
-    setup = run_setup(python, project, services)
-    if not setup.ok:
-        return [setup, *(_not_booted(spec, setup) for spec in specs)]
-    return [setup, *(boot(python, project, spec, services) for spec in specs)]
+    """The contract's setup, if any, then a boot under each server; skipped if a step before
+    failed. A server that boots through the project's `run` command may serve some other
+    object than the contract's `app`: then the app is imported first, so every check loads
+    the app the contract declares (an `app` step)."""
+    steps: list[StepResult] = []
+    if project.contract.setup:
+        steps.append(run_setup(python, project, services))
+    contract = project.contract
+    unloaded = contract.app is not None and not all(spec.loads_app(contract) for spec in specs)
+    if unloaded and (not steps or steps[-1].ok):
+        steps.append(load_app(python, project, services))
+    if steps and not steps[-1].ok:
+        return [*steps, *(_not_booted(spec, steps[-1]) for spec in specs)]
+    return [*steps, *(boot(python, project, spec, services) for spec in specs)]
+
+
+def load_app(python: str, project: Project, services: dict[str, str]) -> StepResult:
+    """The contract's app imported in the check environment, as a server would see it."""
+    env = server_env(project.contract, "127.0.0.1", free_port(), services, python)
+    return verify_app(python, project.contract, env)
 
 
 def tests_beside_boots(

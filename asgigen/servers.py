@@ -26,6 +26,10 @@ class ServerSpec:
     requirement: str  # what the check environment installs to run it
     runs_lifespan: bool = True
 
+    def loads_app(self, contract: Contract) -> bool:
+        """It loads the contract's `app` itself (not the project's own `run` command)."""
+        return contract.app is not None and not (self.name == "uvicorn" and contract.run)
+
     def command(self, python: str, contract: Contract, host: str, port: int) -> list[str]:
         """How to start the project under this server, on `host:port`."""
         if self.name == "uvicorn" and contract.run:

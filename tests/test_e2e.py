@@ -190,7 +190,7 @@ def test_check_runs_each_server_asked_for(projects: dict[str, Path]) -> None:
     assert len(serves) == 2, serves
     assert "hypercorn 127.0.0.1:" in serves[0]
     assert "daphne 127.0.0.1:" in serves[1]
-    assert result.stdout == "m-routed: all 6 checks passed\n"
+    assert result.stdout == "m-routed: all 7 checks passed\n"
 
 
 def test_check_reports_a_failing_test(projects: dict[str, Path], tmp_path: Path) -> None:
@@ -296,7 +296,7 @@ def test_a_changed_greeting_fails_until_the_contract_says_so(
     pyproject.write_text(pyproject.read_text().replace(f'body = "{old}"', f'body = "{new}"'))
     result = asgigen("check", str(project), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "m-raw: all 5 checks passed\n"
+    assert result.stdout == "m-raw: all 6 checks passed\n"
     assert "GET / 200" in step_line(result.stderr, "serve")
 
 
@@ -434,7 +434,7 @@ def test_the_second_check_reuses_the_environment(projects: dict[str, Path], tmp_
     second = asgigen("check", str(project), cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
     assert second.returncode == 0, second.stderr
     assert not any(line.strip().startswith("env ") for line in second.stderr.splitlines())
-    assert second.stdout == first.stdout == "m-raw: all 5 checks passed\n"
+    assert second.stdout == first.stdout == "m-raw: all 6 checks passed\n"
 
     summary = asgigen("cache", cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
     assert summary.returncode == 0, summary.stderr
@@ -531,5 +531,5 @@ def test_the_commands_new_prints_work_verbatim(tmp_path: Path, asgigen_cache_dir
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout == "cmd-demo: all 5 checks passed\n"
+    assert checked.stdout == "cmd-demo: all 6 checks passed\n"
     assert shlex.split(check)[-2:] == ["check", "./cmd-demo"]
