@@ -227,7 +227,13 @@ def boot(
     started = time.perf_counter()
     try:
         with running_server(spec, python=python, contract=contract, services=services) as server:
-            passed = run_probes(server.host, server.port, contract)
+            try:
+                passed = run_probes(server.host, server.port, contract)
+            except CheckFailedError as err:
+                # What the server printed meanwhile (a 500's traceback), and how to start it.
+                err.details = err.details or server.log_tail(20)
+                err.hint = err.hint or f"{server.reproduce}   # then request {server.base_url}"
+                raise
             where = f"{server.host}:{server.port}"
             log = server.log_tail
         code = server.process.returncode
@@ -242,9 +248,8 @@ def boot(
         )
     seconds = time.perf_counter() - started
     if code not in (0, -15):
-        return StepResult(
-            name, "failed", seconds, f"{spec.name} exited with code {code} on SIGTERM", log()
-        )
+        summary = f"{spec.name} exited with code {code} on SIGTERM"
+        return StepResult(name, "failed", seconds, summary, log(), server.reproduce)
     return StepResult(name, "passed", seconds, f"{spec.name} {where}  {', '.join(passed)}")
 
 
@@ -366,6 +371,24 @@ def raise_for(report: CheckReport) -> None:
     names = ", ".join(f"{step.name} {step.status}" for step in failures)
     raise CheckFailedError(
         f"{report.project.name}: {names}: {first.summary}",
-        details=first.output,
+        details=failure_details(failures),
         hint=first.hint,
     )
+
+
+def failure_details(failures: list[StepResult]) -> str:
+    """What each failed step printed, with the command that reproduces it. One failure: its
+    output alone (the error line and its hint follow). Several: a block for each, so that the
+    cause of every one is on the screen, not only the first's."""
+    failed = [step for step in failures if step.status == "failed"]
+    if len(failed) <= 1:
+        return failures[0].output
+    blocks = []
+    for step in failed:
+        lines = [f"--- {step.name} failed: {step.summary}"]
+        if step.output.strip():
+            lines.append(step.output.rstrip())
+        if step.hint:
+            lines.append(f"hint: {step.hint}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

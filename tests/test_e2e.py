@@ -230,7 +230,8 @@ def test_check_isolated_uses_a_fresh_venv_and_removes_it(
     assert report["python"] != sys.executable
     assert "asgigen-isolated-" in report["python"]
     assert not Path(report["python"]).exists()  # removed afterwards
-    assert [step["name"] for step in report["steps"]] == [*GATES, "tests", "serve:uvicorn"]
+    names = [step["name"] for step in report["steps"]]
+    assert names == [*GATES, "tests", "app", "serve:uvicorn"]
     assert {step["status"] for step in report["steps"]} == {"passed"}
     # Installing the project itself (a wheel build) left nothing in it.
     assert litter(project) == []
