@@ -285,6 +285,7 @@ def new_project(request: GenerateRequest) -> GenerateResult:
             if template.builtin:
                 record_builtin_source(rendered / ANSWERS_FILE)
             land_contract(template, rendered, final_answers)
+            _refuse_shadowing(rendered, builtin=template.builtin)
             files = sorted(
                 str(path.relative_to(rendered)) for path in rendered.rglob("*") if path.is_file()
             )
@@ -294,6 +295,20 @@ def new_project(request: GenerateRequest) -> GenerateResult:
     return GenerateResult(
         target, final_answers, files, time.perf_counter() - started, template.source, overwritten
     )
+
+
+def _refuse_shadowing(project: Path, *, builtin: bool) -> None:
+    """A package named as a dependency of this variant imports itself instead: refused."""
+    from asgigen.shadowing import shadowed
+
+    for package, distribution in shadowed(project):
+        raise BadInputError(
+            f"package name {package!r} would shadow {distribution!r}, which this project "
+            "depends on",
+            hint="pass --package NAME to choose another import name"
+            if builtin
+            else "answer the template's package question with another name (--data)",
+        )
 
 
 def land_contract(template: Template, project: Path, answers: dict[str, Any]) -> None:
