@@ -28,8 +28,8 @@ class Outcome:
         counts = [
             f"{count} {word}"
             for count, word in (
-                (self.passed, "passed"),
                 (self.failed, "failed"),
+                (self.passed, "passed"),
                 (self.errors, "errors" if self.errors > 1 else "error"),
                 (self.skipped, "skipped"),
             )

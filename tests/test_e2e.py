@@ -190,7 +190,7 @@ def test_check_runs_each_server_asked_for(projects: dict[str, Path]) -> None:
     assert len(serves) == 2, serves
     assert "hypercorn 127.0.0.1:" in serves[0]
     assert "daphne 127.0.0.1:" in serves[1]
-    assert result.stdout == "m-routed: all 7 checks passed\n"
+    assert result.stdout == "m-routed: all 6 checks passed\n"
 
 
 def test_check_reports_a_failing_test(projects: dict[str, Path], tmp_path: Path) -> None:

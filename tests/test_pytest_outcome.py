@@ -62,7 +62,7 @@ def test_what_is_not_a_report_is_an_error(text: str) -> None:
     [
         (Outcome(passed=3, skipped=1), "3 passed, 1 skipped"),
         (Outcome(skipped=4), "no test passed: 4 skipped"),
-        (Outcome(passed=1, failed=2, errors=2), "1 passed, 2 failed, 2 errors"),
+        (Outcome(passed=1, failed=2, errors=2), "2 failed, 1 passed, 2 errors"),
         (Outcome(errors=1), "1 error"),
         (Outcome(), "no tests ran (the project has no tests pytest can find)"),
     ],
@@ -120,7 +120,7 @@ SUITES = {
     "a failure": (
         "def test_a():\n    pass\n\ndef test_b():\n    assert 1 == 2\n",
         "failed",
-        "1 passed, 1 failed",
+        "1 failed, 1 passed",
     ),
     "a collection error": ("import no_such_module_here\n", "failed", "1 error"),
 }
