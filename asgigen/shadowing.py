@@ -51,6 +51,9 @@ def shadowed(project: Path) -> list[tuple[str, str]]:
         pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
-    by_import = {import_name(name): name for name in dependency_names(pyproject)}
+    itself = import_name(str(pyproject.get("project", {}).get("name", "")))
+    # A project that names itself (an extra pulling in `demo[test]`) is not its own dependency.
+    names = [name for name in dependency_names(pyproject) if import_name(name) != itself]
+    by_import = {import_name(name): name for name in names}
     packages = own_packages(project)
     return [(package, by_import[package]) for package in packages if package in by_import]

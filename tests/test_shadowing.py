@@ -45,15 +45,16 @@ def test_own_packages_and_what_they_shadow(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "pyproject.toml": '[project]\nname = "x"\ndependencies = ["Alembic>=1"]\n'
-            '[dependency-groups]\ntest = ["pytest"]\n',
+            "pyproject.toml": '[project]\nname = "My.App"\ndependencies = ["Alembic>=1"]\n'
+            '[dependency-groups]\ntest = ["pytest", "my-app[test]"]\n',
             "src/alembic/__init__.py": "",
+            "src/my_app/__init__.py": "",
             "tests/__init__.py": "",
             "pytest/__init__.py": "",
             "ok/__init__.py": "",
         },
     )
-    assert own_packages(tmp_path) == ["alembic", "ok", "pytest"]
+    assert own_packages(tmp_path) == ["alembic", "my_app", "ok", "pytest"]
     assert shadowed(tmp_path) == [("alembic", "Alembic"), ("pytest", "pytest")]
 
 
@@ -108,3 +109,13 @@ def test_a_variant_without_the_dependency_takes_the_name(
     )
     assert result.exit_code == 0, result.stderr
     assert (workdir / "shop" / "src" / "alembic" / "__init__.py").is_file()
+
+
+@pytest.mark.parametrize("style", ["raw", "routed", "fastapi"])
+def test_the_package_named_after_the_project_is_not_its_own_dependency(
+    run_cli: Callable[..., CliResult], workdir: Path, style: str
+) -> None:
+    # The project's test extra pulls in the project itself (shop-api[test]): not a dependency.
+    result = run_cli("new", "shop-api", "--style", style, "--no-check", "--no-git", cwd=workdir)
+    assert result.exit_code == 0, result.stderr
+    assert (workdir / "shop-api" / "src" / "shop_api" / "__init__.py").is_file()
