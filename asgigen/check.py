@@ -16,7 +16,7 @@ from typing import Any
 
 from asgigen import environments, gates
 from asgigen.app_check import verify_app
-from asgigen.console import Console
+from asgigen.console import LABEL_WIDTH, Console
 from asgigen.contract import Contract, load_contract
 from asgigen.errors import BadInputError, CheckFailedError
 from asgigen.pytest_outcome import parse_junit
@@ -254,7 +254,7 @@ def boot(
 
 
 def run_checks(
-    path: Path,
+    path: Path | None,
     *,
     servers: list[str] | None = None,
     isolated: bool = False,
@@ -262,9 +262,14 @@ def run_checks(
     console: Console | None = None,
     on_step: Callable[[StepResult], None] | None = None,
 ) -> CheckReport:
-    """Gates, tests and live boots of one project; never raises for a failing step."""
+    """Gates, tests and live boots of one project (None: the project the current directory
+    is in, as `explain` finds it); never raises for a failing step."""
     console = console or Console()
     specs = resolve_servers(servers or [])
+    if path is None:
+        from asgigen.explain import enclosing_project
+
+        path = enclosing_project(Path.cwd()) or Path.cwd()
     project = open_project(path)
     tools = gates.configured(project.path) if with_gates else []
     report = CheckReport(project, sys.executable)
@@ -346,8 +351,19 @@ def _not_booted(spec: ServerSpec, cause: StepResult) -> StepResult:
     )
 
 
+# Progress labels for step names wider than the label column (the table stays aligned).
+_LABELS = {"ruff-format": "format", "environment": "env"}
+
+
+def step_label(name: str) -> str:
+    """The progress table's label of a step: "serve" for serve:uvicorn, "format" for
+    ruff-format; never wider than the console's label column."""
+    label = name.split(":")[0]
+    return _LABELS.get(label, label)[:LABEL_WIDTH]
+
+
 def _show(console: Console, step: StepResult, on_step: Callable[[StepResult], None] | None) -> None:
-    label = step.name.split(":")[0]
+    label = step_label(step.name)
     summary = step.summary if step.status != "skipped" else f"skipped: {step.summary}"
     console.step(label, summary, step.seconds, ok=step.ok)
     if step.status == "skipped" and step.hint:

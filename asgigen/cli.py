@@ -154,7 +154,12 @@ def new(
 
 @app.command()
 def check(
-    path: Annotated[Path, typer.Argument(help="A generated project.")] = Path("."),
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A generated project (default: the project you are in).", show_default=False
+        ),
+    ] = None,
     server: Servers = None,
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Run in a fresh venv (uv when present).")

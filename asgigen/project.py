@@ -170,7 +170,7 @@ def init_git(project: Path, files: list[str], console: Console) -> None:
 
 
 def check(
-    path: Path, *, servers: list[str], isolated: bool, as_json: bool, console: Console
+    path: Path | None, *, servers: list[str], isolated: bool, as_json: bool, console: Console
 ) -> str:
     """Run the checks; return the JSON report or a one-line verdict for stdout."""
     from asgigen.check import raise_for, run_checks
