@@ -405,7 +405,8 @@ def test_gates_follow_the_project_configuration(projects: dict[str, Path], tmp_p
     drop_tables(bare / "pyproject.toml", ("tool.ruff", "tool.mypy"))
     result = asgigen("check", str(bare), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert [s["name"] for s in json.loads(result.stdout)["steps"]] == ["tests", "serve:uvicorn"]
+    names = [s["name"] for s in json.loads(result.stdout)["steps"]]
+    assert names == ["tests", "app", "serve:uvicorn"]
 
     planted = copy_project(projects["raw"], tmp_path / "planted" / "m-raw")
     app = planted / "src" / "m_raw" / "app.py"
