@@ -63,6 +63,8 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, b"hello world", "text/plain")
         elif self.path == "/items/7":
             self.answer(200, b"seven", "text/plain")
+        elif self.path == "/boom":
+            self.answer(500, b"Internal Server Error", "text/plain")
         else:
             self.answer(404, b"no", "text/plain")
 
@@ -145,6 +147,7 @@ def test_captured_values_fill_later_paths(server: tuple[str, int], tmp_path: Pat
         {
             "pyproject.toml": '[tool.asgigen]\napp = "a:app"\nready = "/text"\n\n'
             '[[tool.asgigen.http]]\npath = "/json"\ncapture = { item = "id" }\n\n'
+            '[[tool.asgigen.http]]\npath = "/text"\n\n'  # captures nothing: item is kept
             '[[tool.asgigen.http]]\npath = "/items/{item}"\nbody = "seven"\n'
         },
     )
@@ -152,6 +155,7 @@ def test_captured_values_fill_later_paths(server: tuple[str, int], tmp_path: Pat
     assert run_probes(*server, contract) == [
         "ready GET /text 200",
         "GET /json 200",
+        "GET /text 200",
         "GET /items/7 200",
         "unknown path 404",
     ]
@@ -217,3 +221,9 @@ def test_json_probes_survive_the_contract_round_trip(tmp_path: Path) -> None:
     )
     (probe,) = load_contract(tmp_path).http
     assert json.dumps(probe.json) == '{"status": "ok"}'
+
+
+def test_a_readiness_path_answering_500_fails(server: tuple[str, int], tmp_path: Path) -> None:
+    write_files(tmp_path, {"pyproject.toml": '[tool.asgigen]\napp = "a:app"\nready = "/boom"\n'})
+    with pytest.raises(CheckFailedError, match="readiness GET /boom answered 500"):
+        run_probes(*server, load_contract(tmp_path))
