@@ -63,6 +63,8 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, b"hello world", "text/plain")
         elif self.path == "/items/7":
             self.answer(200, b"seven", "text/plain")
+        elif self.path == "/bytes":
+            self.answer(200, b"\xff\xfe not UTF-8", "application/octet-stream")
         elif self.path == "/boom":
             self.answer(500, b"Internal Server Error", "text/plain")
         else:
@@ -227,3 +229,9 @@ def test_a_readiness_path_answering_500_fails(server: tuple[str, int], tmp_path:
     write_files(tmp_path, {"pyproject.toml": '[tool.asgigen]\napp = "a:app"\nready = "/boom"\n'})
     with pytest.raises(CheckFailedError, match="readiness GET /boom answered 500"):
         run_probes(*server, load_contract(tmp_path))
+
+
+def test_a_body_that_is_not_utf8_is_judged_not_crashed_on(server: tuple[str, int]) -> None:
+    check_http(*server, HttpProbe("GET", "/bytes", contains="not UTF-8"))
+    with pytest.raises(CheckFailedError, match="no 'hello'"):
+        check_http(*server, HttpProbe("GET", "/bytes", contains="hello"))
