@@ -36,6 +36,7 @@ ERROR = '<error message="fixture">trace</error>'
         (("", ERROR), Outcome(passed=1, errors=1), False),
         ((FAIL + ERROR,), Outcome(failed=1), False),  # failed in the call, errored at teardown
         ((), Outcome(), False),
+        ((FAIL, FAIL, ERROR, ERROR, ERROR), Outcome(failed=2, errors=3), False),
     ],
 )
 def test_each_case_counts_once_and_only_a_pass_proves(
