@@ -18,6 +18,7 @@ from asgigen.contract import HttpProbe, load_contract
 from asgigen.errors import CheckFailedError
 from asgigen.probes import check_http, matches, run_probes
 from asgigen.servers import SERVERS
+from asgigen.steps import StepResult
 from tests.inline_projects import write_files
 
 
@@ -206,7 +207,7 @@ def test_the_exit_status_after_sigterm_decides(tmp_path: Path, code: str, status
         },
     )
     step = check.boot(sys.executable, check.open_project(tmp_path), SERVERS["uvicorn"])
-    assert step.status == status, step.summary
+    assert (step.name, step.status) == ("serve:uvicorn", status), step.summary
     if status == "failed":
         assert step.summary == f"uvicorn exited with code {code} on SIGTERM"
         assert step.hint is not None
@@ -235,3 +236,16 @@ def test_a_body_that_is_not_utf8_is_judged_not_crashed_on(server: tuple[str, int
     check_http(*server, HttpProbe("GET", "/bytes", contains="not UTF-8"))
     with pytest.raises(CheckFailedError, match="no 'hello'"):
         check_http(*server, HttpProbe("GET", "/bytes", contains="hello"))
+
+
+@pytest.mark.parametrize(
+    ("statuses", "ok"),
+    [((), False), (("passed",), True), (("passed", "failed"), False), (("skipped",), False)],
+)
+def test_a_report_is_ok_only_when_every_step_ran_and_passed(
+    tmp_path: Path, statuses: tuple[str, ...], ok: bool
+) -> None:
+    write_files(tmp_path, {"pyproject.toml": '[tool.asgigen]\napp = "a:app"\n'})
+    report = check.CheckReport(check.open_project(tmp_path), sys.executable)
+    report.steps = [StepResult(f"s{i}", status, 0.0, "") for i, status in enumerate(statuses)]
+    assert report.ok is ok

@@ -88,7 +88,31 @@ def test_a_failing_exit_fails_even_when_every_case_passed() -> None:
 def test_no_report_fails() -> None:
     step = StepResult("tests", "passed", 0.1, "ok")
     judged = check.judge_tests(step, "ok", "")
-    assert (judged.status, judged.summary) == ("failed", "pytest wrote no report; ok")
+    assert (judged.status, judged.summary, judged.output) == (
+        "failed",
+        "pytest wrote no report; ok",
+        "ok",
+    )
+    silent = check.judge_tests(StepResult("tests", "passed", 0.1, "exit code 0"), "", "")
+    assert silent.summary == "pytest wrote no report; it printed nothing"
+
+
+def test_a_report_that_is_not_xml_fails_saying_so() -> None:
+    judged = check.judge_tests(StepResult("tests", "passed", 0.1, "ok"), "ok", "<testsuites")
+    assert judged.status == "failed"
+    assert judged.summary.startswith("the pytest report is not XML: ")
+
+
+def test_a_timeout_keeps_its_own_summary() -> None:
+    step = StepResult("tests", "failed", 600.0, "timed out after 600 s", "...", "cd x")
+    judged = check.judge_tests(step, "...", "")
+    assert (judged.status, judged.summary) == ("failed", "timed out after 600 s")
+
+
+def test_a_failing_outcome_shows_what_pytest_printed() -> None:
+    step = StepResult("tests", "passed", 0.1, "1 skipped")
+    judged = check.judge_tests(step, "SKIPPED [1] tests/test_a.py: later", report(SKIP))
+    assert judged.output == "SKIPPED [1] tests/test_a.py: later"
 
 
 # End to end: pytest itself runs the tests of tiny projects written here.
