@@ -190,22 +190,31 @@ class Handler(BaseHTTPRequestHandler):
 def on_term(signum, frame):
     sys.exit(int(os.environ["EXIT_CODE"]))
 
-signal.signal(signal.SIGTERM, on_term)
+if os.environ["EXIT_CODE"] != "signal":  # "signal": SIGTERM's default action ends it
+    signal.signal(signal.SIGTERM, on_term)
 HTTPServer((os.environ["APP_HOST"], int(os.environ["APP_PORT"])), Handler).serve_forever()
 """
 
 
-@pytest.mark.parametrize(("code", "status"), [("0", "passed"), ("1", "failed"), ("3", "failed")])
-def test_the_exit_status_after_sigterm_decides(tmp_path: Path, code: str, status: str) -> None:
+def server_project(root: Path, code: str, more: str = "") -> None:
     write_files(
-        tmp_path,
+        root,
         {
             "pyproject.toml": '[project]\nname = "p"\n\n[tool.asgigen]\n'
             'run = ["python", "srv.py"]\n'
-            f'host-env = "APP_HOST"\nport-env = "APP_PORT"\nenv = {{ EXIT_CODE = "{code}" }}\n',
+            f'host-env = "APP_HOST"\nport-env = "APP_PORT"\nenv = {{ EXIT_CODE = "{code}" }}\n'
+            + more,
             "srv.py": SERVER,
         },
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("0", "passed"), ("signal", "passed"), ("1", "failed"), ("3", "failed")],
+)
+def test_the_exit_status_after_sigterm_decides(tmp_path: Path, code: str, status: str) -> None:
+    server_project(tmp_path, code)
     step = check.boot(sys.executable, check.open_project(tmp_path), SERVERS["uvicorn"])
     assert (step.name, step.status) == ("serve:uvicorn", status), step.summary
     if status == "failed":
@@ -249,3 +258,21 @@ def test_a_report_is_ok_only_when_every_step_ran_and_passed(
     report = check.CheckReport(check.open_project(tmp_path), sys.executable)
     report.steps = [StepResult(f"s{i}", status, 0.0, "") for i, status in enumerate(statuses)]
     assert report.ok is ok
+
+
+def test_a_failing_probe_fails_the_boot_with_the_log_and_the_command(tmp_path: Path) -> None:
+    server_project(tmp_path, "0", '\n[[tool.asgigen.http]]\npath = "/"\nbody = "hello"\n')
+    step = check.boot(sys.executable, check.open_project(tmp_path), SERVERS["uvicorn"])
+    assert (step.name, step.status) == ("serve:uvicorn", "failed")
+    assert step.summary == "GET / answered b'', expected 'hello'"
+    assert '"GET / HTTP/1.1" 200' in step.output  # what the server logged meanwhile
+    assert step.hint is not None
+    assert "srv.py   # then request http://127.0.0.1:" in step.hint
+    assert "APP_PORT=" in step.hint
+
+
+def test_no_app_and_no_run_is_a_skip(tmp_path: Path) -> None:
+    write_files(tmp_path, {"pyproject.toml": '[project]\nname = "p"\n'})
+    step = check.boot(sys.executable, check.open_project(tmp_path), SERVERS["uvicorn"])
+    assert (step.name, step.status) == ("serve:uvicorn", "skipped")
+    assert step.summary == "no ASGI app found"
