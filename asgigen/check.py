@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shlex
 import sys
 import tempfile
@@ -16,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from asgigen import environments, gates
-from asgigen.console import Console
+from asgigen.app_check import verify_app
+from asgigen.console import LABEL_WIDTH, Console
 from asgigen.contract import Contract, load_contract
 from asgigen.errors import BadInputError, CheckFailedError
-from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server
-from asgigen.steps import StepResult, project_env, run_step
+from asgigen.ports import free_port
+from asgigen.pytest_outcome import parse_junit
+from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server, server_env
+from asgigen.steps import StepResult, project_env, run_step, tail
 
-_SUMMARY = re.compile(r"^=*\s*(.*\d+ (passed|failed|error|errors|skipped).*?)\s*=*$", re.M)
 _NO_APP_HINT = 'declare one: [tool.asgigen] app = "yourpkg.module:app" in pyproject.toml'
 
 
@@ -120,7 +121,8 @@ def environment(
 
 def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
     """The project's own tests, as `pytest` in the project runs them (`services`: variables
-    naming the URLs of the services the tests use)."""
+    naming the URLs of the services the tests use). The verdict comes from pytest's JUnit XML
+    report, written outside the project: at least one test passed, none failed or errored."""
     paths = project.contract.import_paths
     env = project_env(
         {
@@ -130,20 +132,54 @@ def run_tests(python: str, project: Project, services: dict[str, str] | None = N
         },
         python,
     )
-    command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
     hint = f"cd {shlex.quote(str(project.path))} && {shlex.quote(python)} -m pytest"
-    step, output = run_step("tests", command, project.path, hint=hint, env=env)
-    found = _SUMMARY.findall(output)
-    if step.status == "passed":
-        step.summary = found[-1][0] if found else "pytest passed"
-        if not found:
-            step.status = "failed"
-            step.summary = "pytest printed no summary"
-    elif "timed out" not in step.summary:
-        step.summary = found[-1][0] if found else step.summary
-        if "no tests ran" in output or output.rstrip().endswith("no tests ran"):
-            step.summary = "no tests ran (the project has no tests pytest can find)"
+    fd, report_name = tempfile.mkstemp(prefix="asgigen-pytest-", suffix=".xml")
+    os.close(fd)
+    report = Path(report_name)
+    try:
+        command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
+        command.append(f"--junitxml={report}")
+        step, output = run_step("tests", command, project.path, hint=hint, env=env)
+        try:
+            text = report.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+    finally:
+        report.unlink(missing_ok=True)
+    step = judge_tests(step, output, text)
+    if not step.ok:
+        step.hint = step.hint or hint
     return step
+
+
+def judge_tests(step: StepResult, output: str, report: str) -> StepResult:
+    """The tests step's verdict from pytest's exit (`step`) and its JUnit XML `report`."""
+    if "timed out" in step.summary and not step.ok:
+        return step
+    try:
+        outcome = parse_junit(report) if report.strip() else None
+    except ValueError as err:
+        outcome, step.summary = None, str(err)
+    if outcome is None:
+        step.status = "failed"
+        if not report.strip():
+            step.summary = "pytest wrote no report; " + (
+                step.summary if output else "it printed nothing"
+            )
+        step.output = step.output or tail(output)
+        return step
+    step.summary = outcome.summary()
+    if not outcome.ok or not step.ok:
+        step.status = "failed"
+        step.output = step.output or tail(output)
+        if outcome.ok:  # every test passed, yet pytest failed (a plugin, a coverage floor)
+            step.summary = f"{step.summary}, yet pytest failed: " + _last_line(output)
+    return step
+
+
+def _last_line(output: str) -> str:
+    lines = output.strip().splitlines()
+    return lines[-1][:200] if lines else "no output"
 
 
 def run_setup(python: str, project: Project, services: dict[str, str]) -> StepResult:
@@ -196,11 +232,17 @@ def boot(
     started = time.perf_counter()
     try:
         with running_server(spec, python=python, contract=contract, services=services) as server:
-            passed = run_probes(server.host, server.port, contract)
-            if not contract.declared:  # what its OpenAPI document tells; 404s alone prove nothing
-                from asgigen.discovery import prove_undeclared
+            try:
+                passed = run_probes(server.host, server.port, contract)
+                if not contract.declared:  # what its OpenAPI document tells; 404s prove nothing
+                    from asgigen.discovery import prove_undeclared
 
-                passed = prove_undeclared(server.host, server.port, passed)
+                    passed = prove_undeclared(server.host, server.port, passed)
+            except CheckFailedError as err:
+                # What the server printed meanwhile (a 500's traceback), and how to start it.
+                err.details = err.details or server.log_tail(20)
+                err.hint = err.hint or f"{server.reproduce}   # then request {server.base_url}"
+                raise
             where = f"{server.host}:{server.port}"
             log = server.log_tail
             passed += _several_workers(server, contract)
@@ -216,9 +258,8 @@ def boot(
         )
     seconds = time.perf_counter() - started
     if code not in (0, -15):
-        return StepResult(
-            name, "failed", seconds, f"{spec.name} exited with code {code} on SIGTERM", log()
-        )
+        summary = f"{spec.name} exited with code {code} on SIGTERM"
+        return StepResult(name, "failed", seconds, summary, log(), server.reproduce)
     return StepResult(name, "passed", seconds, f"{spec.name} {where}  {', '.join(passed)}")
 
 
@@ -240,7 +281,7 @@ def _several_workers(server: RunningServer, contract: Contract) -> list[str]:
 
 
 def run_checks(
-    path: Path,
+    path: Path | None,
     *,
     servers: list[str] | None = None,
     isolated: bool = False,
@@ -249,10 +290,15 @@ def run_checks(
     on_step: Callable[[StepResult], None] | None = None,
     replicas: int = 1,
 ) -> CheckReport:
-    """Gates, tests and live boots of one project, then with `replicas` > 1 the replicas behind
-    a load balancer (asgigen/replicas.py); never raises for a failing step."""
+    """Gates, tests and live boots of one project (None: the project the current directory
+    is in, as `explain` finds it), then with `replicas` > 1 the replicas behind a load balancer
+    (asgigen/replicas.py); never raises for a failing step."""
     console = console or Console()
     specs = resolve_servers(servers or [])
+    if path is None:
+        from asgigen.explain import enclosing_project
+
+        path = enclosing_project(Path.cwd()) or Path.cwd()
     project = open_project(path)
     if replicas != 1:
         from asgigen.replicas import check_refusal
@@ -323,13 +369,26 @@ def _replicated(
 def setup_and_boots(
     python: str, project: Project, specs: list[ServerSpec], services: dict[str, str]
 ) -> list[StepResult]:
-    """The contract's setup, if any, then a boot under each server (skipped if setup failed)."""
-    if not project.contract.setup:
-        return [boot(python, project, spec, services) for spec in specs]
-    setup = run_setup(python, project, services)
-    if not setup.ok:
-        return [setup, *(_not_booted(spec, setup) for spec in specs)]
-    return [setup, *(boot(python, project, spec, services) for spec in specs)]
+    """The contract's setup, if any, then a boot under each server; skipped if a step before
+    failed. A server that boots through the project's `run` command may serve some other
+    object than the contract's `app`: then the app is imported first, so every check loads
+    the app the contract declares (an `app` step)."""
+    steps: list[StepResult] = []
+    if project.contract.setup:
+        steps.append(run_setup(python, project, services))
+    contract = project.contract
+    unloaded = contract.app is not None and not all(spec.loads_app(contract) for spec in specs)
+    if unloaded and (not steps or steps[-1].ok):
+        steps.append(load_app(python, project, services))
+    if steps and not steps[-1].ok:
+        return [*steps, *(_not_booted(spec, steps[-1]) for spec in specs)]
+    return [*steps, *(boot(python, project, spec, services) for spec in specs)]
+
+
+def load_app(python: str, project: Project, services: dict[str, str]) -> StepResult:
+    """The contract's app imported in the check environment, as a server would see it."""
+    env = server_env(project.contract, "127.0.0.1", free_port(), services, python)
+    return verify_app(python, project.contract, env)
 
 
 def tests_beside_boots(
@@ -361,8 +420,19 @@ def _not_booted(spec: ServerSpec, cause: StepResult) -> StepResult:
     )
 
 
+# Progress labels for step names wider than the label column (the table stays aligned).
+_LABELS = {"ruff-format": "format", "environment": "env"}
+
+
+def step_label(name: str) -> str:
+    """The progress table's label of a step: "serve" for serve:uvicorn, "format" for
+    ruff-format; never wider than the console's label column."""
+    label = name.split(":")[0]
+    return _LABELS.get(label, label)[:LABEL_WIDTH]
+
+
 def _show(console: Console, step: StepResult, on_step: Callable[[StepResult], None] | None) -> None:
-    label = step.name.split(":")[0]
+    label = step_label(step.name)
     summary = step.summary if step.status != "skipped" else f"skipped: {step.summary}"
     console.step(label, summary, step.seconds, ok=step.ok)
     if step.status == "skipped" and step.hint:
@@ -386,6 +456,24 @@ def raise_for(report: CheckReport) -> None:
     names = ", ".join(f"{step.name} {step.status}" for step in failures)
     raise CheckFailedError(
         f"{report.project.name}: {names}: {first.summary}",
-        details=first.output,
+        details=failure_details(failures),
         hint=first.hint,
     )
+
+
+def failure_details(failures: list[StepResult]) -> str:
+    """What each failed step printed, with the command that reproduces it. One failure: its
+    output alone (the error line and its hint follow). Several: a block for each, so that the
+    cause of every one is on the screen, not only the first's."""
+    failed = [step for step in failures if step.status == "failed"]
+    if len(failed) <= 1:
+        return failures[0].output
+    blocks = []
+    for step in failed:
+        lines = [f"--- {step.name} failed: {step.summary}"]
+        if step.output.strip():
+            lines.append(step.output.rstrip())
+        if step.hint:
+            lines.append(f"hint: {step.hint}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

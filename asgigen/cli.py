@@ -155,7 +155,11 @@ def new(
 def check(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Generated projects: one, or several for a line each and a summary."),
+        typer.Argument(
+            help="Generated projects: one (default: the project you are in), or several for a "
+            "line each and a summary.",
+            show_default=False,
+        ),
     ] = None,
     server: Servers = None,
     isolated: Annotated[
@@ -177,7 +181,7 @@ def check(
 
     print(
         project.check(
-            paths or [Path(".")],
+            paths or [],
             servers=server or [],
             isolated=isolated,
             replicas=replicas,

@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 _CODES = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1"}
+LABEL_WIDTH = 10  # the progress table's label column; a wider label would shift its line
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -36,7 +37,7 @@ class Console:
             return
         colour = "green" if ok else "red"
         timing = f"{seconds:5.1f} s" if seconds is not None else ""
-        line = f"  {paint(f'{label:<10}', colour, self.err)} {message:<52} {timing}"
+        line = f"  {paint(f'{label:<{LABEL_WIDTH}}', colour, self.err)} {message:<52} {timing}"
         print(line.rstrip(), file=self.err, flush=True)
 
     def info(self, message: str) -> None:

@@ -91,13 +91,14 @@ class Contract:
 
     @property
     def app_file(self) -> Path | None:
-        """The file that defines `app`, when it can be found under the python path."""
+        """The file that defines `app`, when it can be found where the check imports it from:
+        the python path, then the project's root (servers run in it)."""
         if self.app is None:
             return None
         module = self.app.split(":")[0].replace(".", "/")
-        for root in (*self.pythonpath, "."):
+        for root in (*self.import_paths, str(self.project)):
             for candidate in (f"{module}.py", f"{module}/__init__.py"):
-                path = self.project / root / candidate
+                path = Path(root) / candidate
                 if path.is_file():
                     return path
         return None

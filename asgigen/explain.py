@@ -246,8 +246,13 @@ def _app_step(contract: Contract) -> Step:
     file = contract.app_file
     if file is None:
         module = contract.app.split(":")[0]
-        where = ", ".join((*contract.pythonpath, ".")) if contract.pythonpath else "."
-        return Step(title, text, f"module {module} not found under {where}", stale=True)
+        roots = [_relative(contract.project, Path(p)) for p in contract.import_paths]
+        where = ", ".join(dict.fromkeys([*roots, "."]))
+        raise BadInputError(
+            f"{contract.project.name}: the app {contract.app} ({contract.source}) is in no "
+            f"file: there is no module {module} under {where}",
+            hint=f"restore the module, or name the app where it now is in {contract.source}",
+        )
     attribute = contract.app.split(":")[1].split(".")[0]
     line = _assignment_line(file, attribute)
     relative = _relative(contract.project, file)

@@ -295,7 +295,9 @@ def new_project(request: GenerateRequest) -> GenerateResult:
                 # a released version (--vcs-ref) or the live one
                 version = template.loaded.commit if template.loaded.ref else None
                 record_builtin_source(rendered / ANSWERS_FILE, version)
-            land_contract(template, _project_in(rendered, template), final_answers)
+            project = _project_in(rendered, template)
+            land_contract(template, project, final_answers)
+            _refuse_shadowing(project, builtin=template.builtin)
             files = sorted(
                 str(path.relative_to(rendered))
                 for path in rendered.rglob("*")
@@ -333,6 +335,20 @@ def _project_in(rendered: Path, template: Template) -> Path:
         if template.declaration.project_dir:
             raise
         return rendered  # `check` names what is wrong with the layout
+
+
+def _refuse_shadowing(project: Path, *, builtin: bool) -> None:
+    """A package named as a dependency of this variant imports itself instead: refused."""
+    from asgigen.shadowing import shadowed
+
+    for package, distribution in shadowed(project):
+        raise BadInputError(
+            f"package name {package!r} would shadow {distribution!r}, which this project "
+            "depends on",
+            hint="pass --package NAME to choose another import name"
+            if builtin
+            else "answer the template's package question with another name (--data)",
+        )
 
 
 def land_contract(template: Template, project: Path, answers: dict[str, Any]) -> None:

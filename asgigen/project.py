@@ -209,7 +209,7 @@ def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> G
 
 
 def check(
-    paths: list[Path],
+    paths: list[Path] | None,
     *,
     servers: list[str],
     isolated: bool,
@@ -221,6 +221,7 @@ def check(
     projects: a line each and a summary; raises when one is broken)."""
     from asgigen.check import raise_for, run_checks
 
+    paths = paths or []
     if len(paths) > 1:
         if replicas != 1:
             raise BadInputError(
@@ -229,7 +230,7 @@ def check(
         return _check_many(
             paths, servers=servers, isolated=isolated, as_json=as_json, console=console
         )
-    path = paths[0] if paths else Path(".")
+    path = paths[0] if paths else None  # None: the project the current directory is in
     report = run_checks(
         path, servers=servers, isolated=isolated, console=console, replicas=replicas
     )

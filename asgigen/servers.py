@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from asgigen.contract import Contract
 from asgigen.errors import CheckFailedError
 from asgigen.ports import free_port
 from asgigen.probes import request
+from asgigen.server_log import find_cause
 from asgigen.steps import project_env
 
 
@@ -27,6 +29,10 @@ class ServerSpec:
     name: str
     requirement: str  # what the check environment installs to run it
     runs_lifespan: bool = True
+
+    def loads_app(self, contract: Contract) -> bool:
+        """It loads the contract's `app` itself (not the project's own `run` command)."""
+        return contract.app is not None and not (self.name == "uvicorn" and contract.run)
 
     def command(self, python: str, contract: Contract, host: str, port: int) -> list[str]:
         """How to start the project under this server, on `host:port`."""
@@ -78,6 +84,7 @@ class RunningServer:
     host: str
     port: int
     log_path: Path
+    reproduce: str = ""  # a shell command that starts it again the same way
 
     @property
     def base_url(self) -> str:
@@ -189,7 +196,21 @@ def _start(
     )
     os.close(log_fd)
     processes.register(process.pid)  # so that it goes with asgigen, however that is stopped
-    return RunningServer(spec, process, host, port, Path(log_name))
+    shown = reproduce_command(command, contract, host, port)
+    return RunningServer(spec, process, host, port, Path(log_name), shown)
+
+
+def reproduce_command(command: list[str], contract: Contract, host: str, port: int) -> str:
+    """`command` as a line to paste in a shell: in the project, with the variables the check
+    set for it (the python path, the contract's env, its address). The URLs of throwaway
+    services are left out: they are gone when the check ends."""
+    variables = {"PYTHONPATH": os.pathsep.join(contract.import_paths), **dict(contract.env)}
+    if contract.host_env:
+        variables[contract.host_env] = host
+    if contract.port_env:
+        variables[contract.port_env] = str(port)
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in variables.items())
+    return f"cd {shlex.quote(str(contract.project))} && {assignments} {shlex.join(command)}"
 
 
 def _wait_ready(server: RunningServer, path: str, timeout: float) -> None:
@@ -197,11 +218,10 @@ def _wait_ready(server: RunningServer, path: str, timeout: float) -> None:
     delay = 0.01
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise CheckFailedError(
-                f"{server.spec.name} exited with code {server.process.returncode} before answering",
-                details=server.log_tail(),
-                hint="run the project by hand to see the whole traceback",
-            )
+            cause = find_cause(server.log_tail(200))
+            message = f"{server.spec.name} exited with code {server.process.returncode}"
+            message += " before answering" + (f": {cause.line}" if cause.line else "")
+            raise CheckFailedError(message, details=cause.excerpt, hint=server.reproduce)
         try:
             with socket.create_connection((server.host, server.port), timeout=0.5):
                 pass
@@ -217,6 +237,7 @@ def _wait_ready(server: RunningServer, path: str, timeout: float) -> None:
     raise CheckFailedError(
         f"{server.spec.name} did not answer on {server.base_url} within {timeout:.0f} s",
         details=server.log_tail(),
+        hint=server.reproduce,
     )
 
 

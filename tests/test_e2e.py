@@ -230,7 +230,8 @@ def test_check_isolated_uses_a_fresh_venv_and_removes_it(
     assert report["python"] != sys.executable
     assert "asgigen-isolated-" in report["python"]
     assert not Path(report["python"]).exists()  # removed afterwards
-    assert [step["name"] for step in report["steps"]] == [*GATES, "tests", "serve:uvicorn"]
+    names = [step["name"] for step in report["steps"]]
+    assert names == [*GATES, "tests", "app", "serve:uvicorn"]
     assert {step["status"] for step in report["steps"]} == {"passed"}
     # Installing the project itself (a wheel build) left nothing in it.
     assert litter(project) == []
@@ -296,7 +297,7 @@ def test_a_changed_greeting_fails_until_the_contract_says_so(
     pyproject.write_text(pyproject.read_text().replace(f'body = "{old}"', f'body = "{new}"'))
     result = asgigen("check", str(project), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "m-raw: all 5 checks passed\n"
+    assert result.stdout == "m-raw: all 6 checks passed\n"
     assert "GET / 200" in step_line(result.stderr, "serve")
 
 
@@ -404,7 +405,8 @@ def test_gates_follow_the_project_configuration(projects: dict[str, Path], tmp_p
     drop_tables(bare / "pyproject.toml", ("tool.ruff", "tool.mypy"))
     result = asgigen("check", str(bare), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert [s["name"] for s in json.loads(result.stdout)["steps"]] == ["tests", "serve:uvicorn"]
+    names = [s["name"] for s in json.loads(result.stdout)["steps"]]
+    assert names == ["tests", "app", "serve:uvicorn"]
 
     planted = copy_project(projects["raw"], tmp_path / "planted" / "m-raw")
     app = planted / "src" / "m_raw" / "app.py"
@@ -434,7 +436,7 @@ def test_the_second_check_reuses_the_environment(projects: dict[str, Path], tmp_
     second = asgigen("check", str(project), cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
     assert second.returncode == 0, second.stderr
     assert not any(line.strip().startswith("env ") for line in second.stderr.splitlines())
-    assert second.stdout == first.stdout == "m-raw: all 5 checks passed\n"
+    assert second.stdout == first.stdout == "m-raw: all 6 checks passed\n"
 
     summary = asgigen("cache", cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
     assert summary.returncode == 0, summary.stderr
@@ -531,5 +533,5 @@ def test_the_commands_new_prints_work_verbatim(tmp_path: Path, asgigen_cache_dir
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout == "cmd-demo: all 5 checks passed\n"
+    assert checked.stdout == "cmd-demo: all 6 checks passed\n"
     assert shlex.split(check)[-2:] == ["check", "./cmd-demo"]

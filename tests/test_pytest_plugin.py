@@ -25,7 +25,7 @@ def test_template_author_suite(pytester: pytest.Pytester) -> None:
             assert (project.path / "src" / "my_api" / "app.py").is_file()
             steps = project.check()
             assert [s.name for s in steps] == [
-                "ruff", "ruff-format", "mypy", "tests", "serve:uvicorn"
+                "ruff", "ruff-format", "mypy", "tests", "app", "serve:uvicorn"
             ]
             assert all(s.status == "passed" for s in steps), steps
             assert steps[-1].summary.startswith("uvicorn 127.0.0.1:")

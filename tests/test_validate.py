@@ -133,6 +133,7 @@ def test_failing_test_fails_that_step_only(template: Path, tmp_path: Path) -> No
             "ruff-format": "passed",
             "mypy": "passed",
             "tests": "failed",
+            "app": "passed",
             "serve:uvicorn": "passed",
         }
     tests = next(s for s in data["variants"][0]["steps"] if s["name"] == "tests")
@@ -155,7 +156,8 @@ def test_built_in_template_passes(tmp_path: Path) -> None:
     for suite in suites.iter("testsuite"):
         steps = [case.get("name") for case in suite.iter("testcase")]
         plain = [step for step in steps if not step.startswith("service:") and step != "setup"]
-        assert plain == ["render", "ruff", "ruff-format", "mypy", "tests", "serve:uvicorn"]
+        # "app": Uvicorn boots through the contract's run, so the declared app is loaded first.
+        assert plain == ["render", "ruff", "ruff-format", "mypy", "tests", "app", "serve:uvicorn"]
         # A fastapi variant with a database also provides it, and migrates before the boot.
         name = str(suite.get("name"))
         if name.startswith("fastapi") and name != "fastapi-nodb":

@@ -1,0 +1,83 @@
+"""Mutation testing of the code that decides pass or fail (docs/mutation.md).
+
+    .venv/bin/python -m pip install 'mutmut<3'    # or: uv pip install 'mutmut<3'
+    .venv/bin/python scripts/mutate_decisions.py [--dest DIR]
+
+Copies the committed tree (git archive HEAD) to DIR, marks every line outside the decision
+functions below `# pragma: no mutate`, and runs mutmut 2 there with the fast unit tests that
+judge them, so that the working tree is never mutated. Results: `mutmut results` in DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# module → the functions (Class.method for methods) whose every line is mutated.
+DECISIONS = {
+    "asgigen/probes.py": ["run_probes", "_ready", "check_http", "matches"],
+    "asgigen/pytest_outcome.py": ["Outcome.ok", "parse_junit"],
+    "asgigen/check.py": ["CheckReport.ok", "judge_tests", "boot"],
+}
+TESTS = ["tests/test_probe_verdicts.py", "tests/test_pytest_outcome.py", "-k", "not real_pytest"]
+
+
+def spans(source: str, names: list[str]) -> list[tuple[int, int]]:
+    """The line ranges of the named functions (methods as Class.method)."""
+    found = []
+    for node in ast.parse(source).body:
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        prefix = f"{node.name}." if isinstance(node, ast.ClassDef) else ""
+        for member in members:
+            if isinstance(member, ast.FunctionDef) and prefix + member.name in names:
+                found.append((member.lineno, member.end_lineno or member.lineno))
+    missing = len(names) - len(found)
+    if missing:
+        sys.exit(f"{missing} of {names} not found: update DECISIONS")
+    return found
+
+
+def protect(path: Path, names: list[str]) -> None:
+    """Mark each code line outside `names` `# pragma: no mutate`."""
+    source = path.read_text(encoding="utf-8")
+    keep = spans(source, names)
+    lines = []
+    for number, line in enumerate(source.splitlines(), 1):
+        inside = any(start <= number <= end for start, end in keep)
+        if not inside and line.strip() and "#" not in line and not line.endswith("\\"):
+            line += "  # pragma: no mutate"
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", type=Path, default=Path("/tmp/asgigen-mutation"))
+    dest = parser.parse_args().dest.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    for module, names in DECISIONS.items():
+        protect(dest / module, names)
+    runner = dest / "run_tests.sh"
+    tests = " ".join(f"'{part}'" for part in TESTS)
+    runner.write_text(
+        f"#!/bin/sh\ncd {dest} && PYTHONPATH={dest} {sys.executable} -m pytest -x -q "
+        f"-p no:xdist -p no:cacheprovider {tests}\n"
+    )
+    runner.chmod(0o755)
+    mutmut = Path(sys.executable).parent / "mutmut"
+    command = [str(mutmut), "run", "--paths-to-mutate", ",".join(DECISIONS)]
+    command += ["--runner", str(runner), "--tests-dir", "tests"]
+    command += ["--disable-mutation-types", "fstring", "--no-progress"]  # messages, not verdicts
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    sys.exit(subprocess.run(command, cwd=dest, env=env, check=False).returncode)
+
+
+if __name__ == "__main__":
+    main()
