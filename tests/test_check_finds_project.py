@@ -50,5 +50,6 @@ def test_an_explicit_directory_that_is_no_project_is_still_an_error(
     result = run_cli("check", "src", cwd=project)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
-        f"error: {project / 'src'} is not a Python project (it has no pyproject.toml)"
+        f"error: {project / 'src'} is not a Python project (it has no pyproject.toml, setup.py "
+        "or requirements file, nor a subfolder that has one)"
     )
