@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import signal
 import sys
 from typing import Any
 
@@ -59,8 +60,11 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": settings.timeout_keep_alive,
         "timeout_graceful_shutdown": settings.timeout_graceful_shutdown,
         "limit_concurrency": settings.limit_concurrency,
-        # "auto" picks httptools and uvloop when installed (uvicorn[standard]), else h11/asyncio.
-        "http": "auto",
+        # h11, not httptools ("auto"): httptools accepts a request head of any size (a 2 MB
+        # header was answered 200, a never-ending one was buffered in memory); h11 answers
+        # 400 and closes once the head passes MAX_HEADER_SIZE. See the README's deployment notes.
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.max_header_size,
         "loop": "auto",
         # wsproto, not Uvicorn's default (websockets-sansio): that one answers a close frame
         # sent between the fragments of a message with 1002 instead of 1000 (Autobahn 7.1.5)
@@ -79,10 +83,19 @@ def load_settings() -> Settings:
         raise SystemExit(2) from None
 
 
+def stopped_gracefully(signum: int, frame: object) -> None:
+    """The SIGTERM Uvicorn raises again after its graceful shutdown: nothing left to do."""
+
+
 def main() -> None:
     settings = load_settings()
     # On SIGTERM or Ctrl-C Uvicorn stops accepting, lets in-flight requests finish (up to the
-    # graceful-shutdown timeout), runs lifespan shutdown and exits 0.
+    # graceful-shutdown timeout) and runs lifespan shutdown. Then Uvicorn (0.29 and later,
+    # Server.capture_signals) puts back the SIGTERM handler it found and raises the signal
+    # again, so that the process ends the way that handler says: the default one kills it
+    # (exit 143 under a shell or `uv run`). The handler installed here ignores that repeat, so a
+    # graceful stop returns from uvicorn.run() and the process exits 0.
+    signal.signal(signal.SIGTERM, stopped_gracefully)
     uvicorn.run(APP, **server_options(settings))
 
 
