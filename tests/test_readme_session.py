@@ -33,7 +33,7 @@ def structure(block: str) -> dict[str, Any]:
     commands: list[str] = []
     ready = ""
     for line in block.splitlines():
-        if re.match(r"  (rendered|git|env|tests|serve|setup|service|ruff|mypy)\s", line):
+        if re.match(r"  (rendered|git|deps|env|tests|app|serve|setup|service|ruff|mypy)\s", line):
             name, rest = line.strip().split(None, 1)
             steps[name] = re.sub(r"\s+\d+(\.\d+)? s$", "", rest).strip()
             continue
@@ -49,6 +49,8 @@ def structure(block: str) -> dict[str, Any]:
         "steps": [name for name in steps if name != "env"],  # env: only when it was built
         "rendered": re.sub(r"\.\./\S+", "PATH", steps.get("rendered", "")),
         "git": steps.get("git", ""),
+        "deps": steps.get("deps", ""),
+        "app": steps.get("app", ""),
         "tests": re.sub(r" in [\d.]+s$", "", steps.get("tests", "")),
         "probes": serve.split(" ready ", 1)[-1],
         "server": serve.split()[0] if serve else "",
@@ -65,7 +67,7 @@ def test_the_readme_names_the_live_template_version() -> None:
 
 def test_the_readme_block_reads_as_a_session() -> None:
     said = structure(readme_block())
-    assert said["steps"] == ["rendered", "git", "tests", "serve"]
+    assert said["steps"] == ["rendered", "git", "deps", "tests", "app", "serve"]
     assert said["ready"] == "demo"
     assert len(said["commands"]) == 3
 
