@@ -23,6 +23,8 @@ MAX_ROWS = 100_000  # answer sets x servers enumerated before asking the user to
 
 # `applies(question, answers so far)`: copier's `when` for that question.
 Applies = Callable[[str, Mapping[str, Any]], bool]
+# `refuses(question, answers so far)`: copier's `validator` for that question rejects them.
+Refuses = Callable[[str, Mapping[str, Any]], bool]
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ def enumerate_answer_sets(
     applies: Applies,
     *,
     hidden_defaults: Mapping[str, Any] | None = None,
+    refuses: Refuses | None = None,
     limit: int = MAX_ROWS,
 ) -> list[dict[str, Any]]:
     """Every answer set the dimensions allow, walking the questions in order as copier does.
@@ -132,6 +135,8 @@ def enumerate_answer_sets(
     `order` is every question; `fixed` holds the value of each question that does not vary.
     A question is asked only where `applies` says so; an unasked question leaves no answer,
     but its default (`hidden_defaults`) is still what later conditions see, as in copier.
+    A value the question's validator refuses (`refuses`, given the answers so far and that
+    value, as copier checks an answer when it asks) is not an answer set copier can render.
     Returned: each answer set's dimension values (only those asked), in questionnaire order.
     """
     by_name = {dim.name: dim for dim in dims}
@@ -159,7 +164,10 @@ def enumerate_answer_sets(
             walk(index + 1, context, chosen)
             return
         for value in by_name[name].values:
-            walk(index + 1, {**context, name: value}, {**chosen, name: value})
+            asked = {**context, name: value}
+            if refuses is not None and refuses(name, asked):
+                continue
+            walk(index + 1, asked, {**chosen, name: value})
 
     walk(0, {}, {})
     return found

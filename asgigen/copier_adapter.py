@@ -197,6 +197,20 @@ class QuestionRules:
             return when
         return bool(self._evaluate(name, "when", answers, lambda q: q.get_when()))
 
+    def refusal(self, name: str, answers: Mapping[str, Any]) -> str:
+        """What copier's `validator` of `name` says of the answers so far ("" when it accepts):
+        an answer set it refuses is not one copier can render."""
+        if not self._questions[name].get("validator"):
+            return ""
+
+        def compute(question: Any) -> str:
+            return str(question.render_value(question.validator)).strip()
+
+        try:
+            return str(self._evaluate(name, "validator", answers, compute))
+        except Exception:  # a validator that reads an answer not there yet (the name, say)
+            return ""
+
     def default(self, name: str, answers: Mapping[str, Any]) -> Any:
         """The question's default as copier computes it; `None` when it has none or it fails."""
         if "default" not in self._questions[name]:

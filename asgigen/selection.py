@@ -148,7 +148,8 @@ class Space:
         )
 
     def enumerate(self) -> tuple[list[answer_space.Dimension], list[dict[str, Any]]]:
-        """The dimensions and every answer set they allow (conditions and exclusions applied)."""
+        """The dimensions and every answer set they allow (conditions, validators and
+        exclusions applied)."""
         template = self.template
         rules = answer_space.parse_rules(template.declaration.answer_space)
         dims = answer_space.dimensions(
@@ -168,7 +169,12 @@ class Space:
         rows = self._safely(
             "its questions' `when`",
             lambda: answer_space.enumerate_answer_sets(
-                self.order, dims, fixed, self.rules.applies, hidden_defaults=hidden
+                self.order,
+                dims,
+                fixed,
+                self.rules.applies,
+                hidden_defaults=hidden,
+                refuses=lambda name, answers: bool(self.rules.refusal(name, answers)),
             ),
         )
         return dims, [row for row in rows if not rules.excludes(row)]

@@ -9,6 +9,7 @@ import contextlib
 import io
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -115,11 +116,16 @@ def load(source: str | None, vcs_ref: str | None = None) -> Iterator[Template]:
         opened.__exit__(None, None, None)
 
 
+# sys.stderr is one for all threads (validate renders variants in parallel): two redirects
+# that overlap would restore each other's buffer and lose every later line.
+_HOLDING = threading.Lock()
+
+
 @contextlib.contextmanager
 def _held_stderr() -> Iterator[None]:
     """Hold what is printed to stderr; pass it on unless the block raises."""
     held = io.StringIO()
-    with contextlib.redirect_stderr(held):
+    with _HOLDING, contextlib.redirect_stderr(held):
         yield
     sys.stderr.write(held.getvalue())
 

@@ -38,6 +38,15 @@ def declared_variants() -> dict[str, dict[str, object]]:
     return variants
 
 
+def undeployed(style: str) -> list[str]:
+    """The declared variants of `style` that `--data deploy=none` keeps (none deploys)."""
+    return [
+        name
+        for name, answers in declared_variants().items()
+        if answers.get("style") == style and answers.get("deploy", "none") == "none"
+    ]
+
+
 def app_file(template: Path, style: str) -> Path:
     return template / style / "src" / "{{ package_name }}" / "app.py.jinja"
 
@@ -53,6 +62,9 @@ def test_syntax_error_fails_that_style_at_lint(template: Path, tmp_path: Path) -
         "raw",
         "--style",
         "routed",
+        # The deploy variants (their own proof: tests/test_deploy_template.py) left out.
+        "--data",
+        "deploy=none",
         "--junit-xml",
         str(report),
         cwd=tmp_path,
@@ -60,18 +72,31 @@ def test_syntax_error_fails_that_style_at_lint(template: Path, tmp_path: Path) -
     assert result.returncode == 1, result.stderr
     error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     # Variants of the chosen styles: the default answers (routed), raw and the awkward ones.
-    assert error == ["error: 2 of 4 cases failed: raw@uvicorn, raw-awkward@uvicorn"]
+    raw, routed = undeployed("raw"), ["default", *undeployed("routed")]
+    assert {"raw", "raw-awkward"} <= set(raw)
+    assert "routed-awkward" in routed
+    total = len(raw) + len(routed)
+    failed = ", ".join(f"{name}@uvicorn" for name in raw)
+    assert error == [f"error: {len(raw)} of {total} cases failed: {failed}"]
     assert "--- raw: ruff failed" in result.stderr
     table = result.stdout
-    assert re.search(r"^routed-awkward +serve:uvicorn +passed", table, re.M)
-    assert re.search(r"^default +serve:uvicorn +passed", table, re.M)
-    assert table.strip().splitlines()[-1].startswith("2 of 4 cases passed")
+    for name in routed:
+        assert re.search(rf"^{name} +serve:uvicorn +passed", table, re.M), name
+    assert table.strip().splitlines()[-1].startswith(f"{len(routed)} of {total} cases passed")
     suites = ET.parse(report).getroot()
     counts = {s.get("name"): int(s.get("failures", "0")) for s in suites.iter("testsuite")}
-    assert set(counts) == {"default", "raw", "raw-awkward", "routed-awkward"}
-    assert counts["default"] == counts["routed-awkward"] == 0
-    # ruff, ruff-format, mypy, tests and the live boot all fail on a syntax error.
-    assert counts["raw"] == counts["raw-awkward"] == 5
+    assert set(counts) == {*raw, *routed}
+    assert all(counts[name] == 0 for name in routed)
+    # ruff, ruff-format, mypy, tests and the app's import all fail on a syntax error; the
+    # live boot is then skipped, which fails it too (a failure element, counted as skipped).
+    assert all(counts[name] == 5 for name in raw), counts
+    for name in raw:
+        suite = suites.find(f"testsuite[@name='{name}']")
+        assert suite is not None
+        assert suite.get("skipped") == "1"
+        boot = suite.find("testcase[@name='serve:uvicorn']/failure")
+        assert boot is not None
+        assert boot.get("message") == "skipped: not booted: app failed"
     failure = suites.find("testsuite[@name='raw']/testcase[@name='ruff']/failure")
     assert failure is not None
     assert "SyntaxError" in (failure.text or "") or "invalid-syntax" in (failure.text or "")
@@ -87,21 +112,24 @@ def test_missing_dependency_fails_at_install(template: Path, tmp_path: Path) -> 
             '"uvicorn[standard]>=0.30,<1",\n    "asgigen-no-such-dependency-x==1.0",',
         )
     )
-    result = validate("--template", str(template), "--style", "routed", "--json", cwd=tmp_path)
+    result = validate(
+        "--template", str(template), "--style", "routed", "--data", "deploy=none", "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert data["ok"] is False
-    assert [case["name"] for case in data["cases"]] == [
-        "default@uvicorn",
-        "routed-awkward@uvicorn",
-    ]
+    names = [f"{name}@uvicorn" for name in ["default", *undeployed("routed")]]
+    assert "routed-awkward@uvicorn" in names
+    assert [case["name"] for case in data["cases"]] == names
     assert not any(case["ok"] for case in data["cases"])
     for variant in data["variants"]:
         # Nothing runs without its environment: no gate, test or boot step after it.
         assert [s["name"] for s in variant["steps"]] == ["render", "environment"]
         assert variant["steps"][-1]["status"] == "failed"
         assert "asgigen-no-such-dependency-x" in variant["steps"][-1]["output"]
-    assert "error: 2 of 2 cases failed: default@uvicorn, routed-awkward@uvicorn" in result.stderr
+    failed = f"error: {len(names)} of {len(names)} cases failed: {', '.join(names)}"
+    assert failed in result.stderr
 
 
 def test_failing_test_fails_that_step_only(template: Path, tmp_path: Path) -> None:
@@ -140,11 +168,31 @@ def test_failing_test_fails_that_step_only(template: Path, tmp_path: Path) -> No
     assert "1 failed" in tests["summary"]
 
 
+def checked_elsewhere() -> list[str]:
+    """The declared variants tests/test_deploy_template.py proves with `asgigen check` (the
+    same gates, tests, app and boot as validate's), with exactly the answers declared here."""
+    from tests import test_deploy_template as deploy
+
+    test = deploy.test_check_runs_the_projects_own_deployment_tests
+    (mark,) = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
+    declared = declared_variants()
+    names = list(mark.args[1])
+    assert names
+    for name in names:  # a drifted declaration would go unproved
+        assert declared.get(name) == deploy.VARIANTS[name], name
+    return names
+
+
 def test_built_in_template_passes(tmp_path: Path) -> None:
+    """Every declared variant passes: here, or (the deploy variants' costly own proof) in
+    tests/test_deploy_template.py."""
+    declared = declared_variants()
+    elsewhere = checked_elsewhere()
+    variants = ["default", *(name for name in declared if name not in elsewhere)]
     report = tmp_path / "junit.xml"
-    result = validate("--junit-xml", str(report), cwd=tmp_path)
+    chosen = [arg for name in variants for arg in ("--variant", name)]
+    result = validate(*chosen, "--junit-xml", str(report), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    variants = ["default", *declared_variants()]
     count = len(variants)
     assert result.stdout.strip().splitlines()[-1].startswith(f"{count} of {count} cases passed")
     suites = ET.parse(report).getroot()
@@ -160,8 +208,9 @@ def test_built_in_template_passes(tmp_path: Path) -> None:
         assert plain == ["render", "ruff", "ruff-format", "mypy", "tests", "app", "serve:uvicorn"]
         # A fastapi variant with a database also provides it, and migrates before the boot.
         name = str(suite.get("name"))
-        if name.startswith("fastapi") and name != "fastapi-nodb":
-            database = "service:postgres" if name == "fastapi-postgres" else "service:sqlite"
+        answers = {"style": "routed", **declared.get(name, {})}
+        if answers["style"] == "fastapi" and answers.get("database") != "none":
+            database = f"service:{answers.get('database', 'sqlite')}"
             assert steps.index(database) < steps.index("tests")
             assert steps.index("setup") < steps.index("serve:uvicorn")
         else:
@@ -180,7 +229,7 @@ def test_list_names_each_variant_and_server_for_a_ci_matrix(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     raw = [name for name, answers in variants.items() if answers.get("style") == "raw"]
-    assert raw[:2] == ["raw", "raw-awkward"]
+    assert {"raw", "raw-awkward"} <= set(raw)
     # A CI matrix as GitHub Actions takes it: one entry per case, nothing else; each entry
     # keeps the keys older workflows read (case, variant, server), with its full answers.
     assert list(data) == ["include"]

@@ -13,7 +13,7 @@ from tests.conftest import run_asgigen
 pytestmark = pytest.mark.e2e
 
 # Every question pinned: the pairwise cover of what is left is one answer set.
-PINNED = ["style=raw", "python_version=3.11", "docker=false", "ci=false"]
+PINNED = ["style=raw", "python_version=3.11", "docker=false", "deploy=none", "ci=false"]
 
 
 def test_a_pinned_shard_of_the_built_in_template_runs_green_with_junit(tmp_path: Path) -> None:
@@ -34,6 +34,7 @@ def test_a_pinned_shard_of_the_built_in_template_runs_green_with_junit(tmp_path:
     assert ran.stdout.strip().splitlines()[-1].startswith("1 of 1 cases passed")
     root = ET.parse(report).getroot()
     steps = [c.get("name") for c in root.iter("testcase")]
-    assert steps == ["render", "ruff", "ruff-format", "mypy", "tests", "serve:uvicorn"]
+    # "app": Uvicorn boots through the contract's run, so the declared app is loaded first.
+    assert steps == ["render", "ruff", "ruff-format", "mypy", "tests", "app", "serve:uvicorn"]
     assert not [c for c in root.iter("testcase") if len(c)]  # no failure, no skip
     assert list(json.loads(durations.read_text())["cases"]) == [case["name"]]
