@@ -20,6 +20,7 @@ from asgigen.copier_adapter import LoadedTemplate, open_template
 from asgigen.errors import BadInputError, TemplateError
 from asgigen.errors import last_line as _last_line
 from asgigen.generators import Generator, parse_generators
+from asgigen.git import run as run_git
 
 DECLARATION_KEY = "_asgigen"
 _GIT_URL = re.compile(r"^(https?://|git@|git\+|ssh://|file://|gh:|gl:)")
@@ -173,9 +174,7 @@ def _no_such_ref(source: str, url: str, ref: str) -> None:
     import subprocess
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, timeout=60, check=False
-        )
+        return run_git(*args, cwd=Path.cwd(), timeout=60)
 
     local = Path(url)
     if local.is_dir():

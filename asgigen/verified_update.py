@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asgigen import update
+from asgigen import git, update
 from asgigen.console import Console
 from asgigen.errors import BadInputError, CheckFailedError, TemplateError
 
 if TYPE_CHECKING:
     from asgigen.check import CheckReport
 
-_GIT = ["git", "-c", "user.name=asgigen", "-c", "user.email=asgigen@localhost"]
 # The merge's own bytes, whatever the user's apply.whitespace setting says about them.
 _APPLY = ["--binary", "--whitespace=nowarn"]
 # pytest's short summary (`-r fE`, its default): one line per failed or erroring test.
@@ -51,7 +50,7 @@ class VerifiedUpdate:
 
 
 def _git(*args: str, cwd: Path, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([*_GIT, *args], cwd=cwd, input=data, capture_output=True, check=False)
+    return git.run_binary(*update._GIT_IDENTITY, *args, cwd=cwd, stdin=data)
 
 
 def _top(path: Path) -> Path:

@@ -24,7 +24,8 @@ def test_git_runs_in_the_directory_and_reports_failure_without_raising(tmp_path:
 
 
 def test_only_the_git_module_starts_git() -> None:
-    starts_git = re.compile(r"""\[\s*["']git["']""")
+    # A command list that begins with "git"; not a subscript such as spec["git"].
+    starts_git = re.compile(r"""(?<![\w\])])\[\s*["']git["']""")
     found = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")

@@ -9,6 +9,8 @@ The first run of each builds the project's check environment from PyPI (cached a
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -183,16 +185,42 @@ def test_custom_answers_file_update_check_and_update(tmp_path: Path) -> None:
     assert check.returncode == 3, check.stderr
     assert "v1.1.1 → v1.1.2 available" in check.stdout
 
-    updated = run_asgigen("update", "ledger", cwd=tmp_path, env=env, timeout=900)
+    # The project configures mypy (strict); the template's own code fails it with the mypy
+    # its version range now installs: a real failure, not asgigen's. So the verified update is
+    # truthfully red: it refuses, names the mypy failure, leaves the project as it was and
+    # keeps the merged copy for inspection; `--no-verify`, which its hint names, applies it.
+    answers = (project / ".copier-answers.fastapi.yml").read_text()
+    refused = run_asgigen("update", "ledger", cwd=tmp_path, env=env, timeout=900)
+    assert refused.returncode == 1, refused.stderr
+    assert "v1.1.1 → v1.1.2; " in refused.stdout
+    assert "would change (not applied):\n" in refused.stdout
+    assert (
+        "error: update to template v1.1.2 not applied, the project is unchanged: mypy failed"
+        in refused.stderr
+    )
+    assert 'ledger/models/pagination.py:12: error: Unused "type: ignore" comment' in refused.stderr
+    assert f"to apply it unproved: asgigen update --no-verify {project}\n" in refused.stderr
+    assert (project / ".copier-answers.fastapi.yml").read_text() == answers
+    untouched = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert untouched.stdout == ""
+    kept = re.search(r"the merged copy is kept for inspection: cd (\S+);", refused.stderr)
+    assert kept is not None, refused.stderr
+    merged = Path(kept.group(1))
+    assert "_commit: v1.1.2" in (merged / ".copier-answers.fastapi.yml").read_text()
+    shutil.rmtree(merged.parent)  # the scratch directory asgigen kept
+
+    updated = run_asgigen("update", "--no-verify", "ledger", cwd=tmp_path, env=env, timeout=900)
     assert updated.returncode == 0, updated.stderr
     assert "v1.1.1 → v1.1.2" in updated.stdout
     assert "pyproject.toml" in updated.stdout
+    assert "proof: not proved (--no-verify)" in updated.stdout
     import yaml
 
     recorded = yaml.safe_load((project / ".copier-answers.fastapi.yml").read_text())
     assert recorded["_commit"] == "v1.1.2"
-    # The project configures mypy (strict); the template's own code fails it with the mypy
-    # its version range now installs. A real failure: the verdict is red and names it.
+    # The check of the applied update gives the same verdict, red, naming the mypy failure.
     checked = run_asgigen("check", "ledger", cwd=tmp_path, env=env, timeout=900)
     assert checked.returncode == 1, checked.stderr
     assert "1 passed" in step_line(checked.stderr, "tests")
