@@ -214,3 +214,15 @@ def wheel_asgigen(tmp_path_factory: pytest.TempPathFactory) -> str:
     _must([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], root)
     _must([uv, "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)], root)
     return str(venv / "bin" / "asgigen")
+
+
+def run_wheel_asgigen(
+    wheel_asgigen: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`asgigen ARGS` as installed from the built wheel (the `wheel_asgigen` fixture), in the
+    environment a user's shell gives it: never this checkout's asgigen through PYTHONPATH."""
+    env = asgigen_env()
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [wheel_asgigen, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import asgigen_env
+from tests.conftest import run_wheel_asgigen
 
 pytestmark = pytest.mark.e2e
 
@@ -19,13 +19,8 @@ pytestmark = pytest.mark.e2e
 def test_added_route_passes_check_on_a_live_server(
     wheel_asgigen: str, tmp_path: Path, style: str
 ) -> None:
-    env = asgigen_env()
-    env.pop("PYTHONPATH", None)  # the wheel's own asgigen, never this checkout's
-
     def run_asgigen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [wheel_asgigen, *args], cwd=cwd, env=env, capture_output=True, text=True
-        )
+        return run_wheel_asgigen(wheel_asgigen, *args, cwd=cwd)
 
     made = run_asgigen("new", "shop", "--style", style, "--defaults", "--no-check", cwd=tmp_path)
     assert made.returncode == 0, made.stderr

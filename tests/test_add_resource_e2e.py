@@ -13,19 +13,14 @@ import pytest
 from asgigen.add import _check_python
 from asgigen.console import Console
 from asgigen.steps import project_env
-from tests.conftest import asgigen_env
+from tests.conftest import run_wheel_asgigen
 
 pytestmark = pytest.mark.e2e
 
 
 def test_added_resource_passes_check_with_its_migration(wheel_asgigen: str, tmp_path: Path) -> None:
-    env = asgigen_env()
-    env.pop("PYTHONPATH", None)  # the wheel's own asgigen, never this checkout's
-
     def run_asgigen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [wheel_asgigen, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
-        )
+        return run_wheel_asgigen(wheel_asgigen, *args, cwd=cwd)
 
     made = run_asgigen(
         "new", "shop", "--style", "fastapi", "--defaults", "--no-check", cwd=tmp_path

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult, asgigen_env
+from tests.conftest import CliResult, run_wheel_asgigen
 from tests.test_update import commit_all, copy_project, git, tagged_repo
 
 Cli = Callable[..., CliResult]
@@ -361,12 +361,8 @@ def test_inside_a_larger_repository_only_the_projects_files_change(
 def test_from_the_built_wheel_a_red_release_is_refused_and_a_green_one_applied(
     wheel_asgigen: str, shop: Path
 ) -> None:
-    env = asgigen_env()
-    env.pop("PYTHONPATH", None)  # the wheel's own asgigen, never this checkout's
-
     def update(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [wheel_asgigen, "update", *args, str(shop)]
-        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        return run_wheel_asgigen(wheel_asgigen, "update", *args, str(shop))
 
     before = state(shop)
     red = update("--vcs-ref", "v2+bad")
