@@ -306,7 +306,7 @@ def run_checks(
         check_refusal(project.contract, replicas)
     tools = gates.configured(project.path) if with_gates else []
     report = CheckReport(project, sys.executable)
-    from asgigen.project_origin import origin
+    from asgigen.project_origin import describe, origin
 
     report.answers = origin(project.path, Path(os.path.abspath(path.expanduser())))
 
@@ -318,6 +318,8 @@ def run_checks(
         with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
             report.python, report.deps = env.python, env.deps
             console.step("deps", env.deps, None)
+            if with_gates:  # `check`, not `new` (which has just said what it rendered)
+                console.step("template", describe(report.answers), None)
             if not project.contract.declared and project.contract.app:
                 console.step("app", _found_where(project), None)
             if env.built is not None:
