@@ -314,12 +314,12 @@ def run_checks(
         report.steps.append(step)
         _show(console, step, on_step)
 
+    if with_gates:  # `check`, not `new` (which has just said what it rendered)
+        console.step("template", describe(report.answers), None)
     try:
         with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
             report.python, report.deps = env.python, env.deps
             console.step("deps", env.deps, None)
-            if with_gates:  # `check`, not `new` (which has just said what it rendered)
-                console.step("template", describe(report.answers), None)
             if not project.contract.declared and project.contract.app:
                 console.step("app", _found_where(project), None)
             if env.built is not None:

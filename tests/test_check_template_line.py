@@ -1,5 +1,5 @@
-"""`asgigen check` says which template and version made the project (its answers file), next
-to where its dependencies came from; `new` does not repeat what it has just rendered."""
+"""`asgigen check` says which template and version made the project (its answers file), just
+before where its dependencies came from; `new` does not repeat what it has just rendered."""
 
 from __future__ import annotations
 
@@ -54,11 +54,12 @@ def test_a_custom_answers_file_names_its_template_and_version(
             "_src_path: gh:worldworm/copier-fastapi\nproject_name: shop\n"
         }
     )
-    at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["deps"])
-    assert lines[at + 1].split(None, 1) == [
+    # First, before the environment is built (a failing build must not hide it), then `deps`.
+    assert lines[0].split(None, 1) == [
         "template",
         "gh:worldworm/copier-fastapi 1.2.0 (from .copier-answers.fastapi.yml)",
     ]
+    assert lines[1].split()[:1] == ["deps"]
 
 
 def test_the_builtin_template_is_named_built_in(
