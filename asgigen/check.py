@@ -306,7 +306,7 @@ def run_checks(
         check_refusal(project.contract, replicas)
     tools = gates.configured(project.path) if with_gates else []
     report = CheckReport(project, sys.executable)
-    from asgigen.project_origin import origin
+    from asgigen.project_origin import describe, origin
 
     report.answers = origin(project.path, Path(os.path.abspath(path.expanduser())))
 
@@ -314,6 +314,8 @@ def run_checks(
         report.steps.append(step)
         _show(console, step, on_step)
 
+    if with_gates:  # `check`, not `new` (which has just said what it rendered)
+        console.step("template", describe(report.answers), None)
     try:
         with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
             report.python, report.deps = env.python, env.deps

@@ -137,7 +137,8 @@ def run_update(
     exceptions propagate.
     Private hooks: `copier._main.Worker` (its `template` cached property preset with the loaded
     template, one clone not two), and the `template` cached property of its `subproject`
-    (`copier._subproject.Subproject`) preset with `old`.
+    (`copier._subproject.Subproject`) preset with `old`. What the template's tasks print goes
+    to stderr (asgigen's stdout holds the update's result), unless the questions are asked.
     """
     from copier._main import Worker
     from copier._template import Template
@@ -160,7 +161,10 @@ def run_update(
             made_with = Template(url=old[0], ref=old[1])
             worker.subproject._cleanup_hooks.append(made_with._cleanup)
             worker.subproject.__dict__["template"] = made_with
-        worker.run_update()
+        from asgigen.task_output import to_stderr
+
+        with contextlib.nullcontext() if ask else to_stderr():  # its tasks' output: stderr
+            worker.run_update()
 
 
 # --- the answer space

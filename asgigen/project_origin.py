@@ -34,3 +34,15 @@ def origin(project: Path, given: Path | None = None) -> dict[str, Any] | None:
             "version": answers.get("_commit"),
         }
     return None
+
+
+def describe(found: dict[str, Any] | None) -> str:
+    """`check`'s `template` line: the template and version the answers file names, and which
+    file said so (`built-in 0.4.0 (from .copier-answers.yml)`)."""
+    if found is None:
+        return "unknown (no answers file)"
+    source = found.get("template")
+    name = "built-in" if source == "asgigen:builtin" else str(source or "unnamed template")
+    version = found.get("version")
+    said = f"{name} {version}" if version else f"{name}, no version recorded"
+    return f"{said} (from {found['file']})"

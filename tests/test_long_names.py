@@ -51,6 +51,28 @@ def test_ruff_leaves_the_project_as_rendered(tmp_path: Path, variant: str, lengt
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
+def ruff_leaves(project: Path) -> None:
+    for command in (["format", "--check", "--diff", "."], ["check", "."]):
+        ruff = subprocess.run(
+            [venv_tool("ruff"), *command], cwd=project, capture_output=True, text=True, timeout=60
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+# The project name has no length limit and appears in docstrings, strings and the env prefix:
+# a 90-character one beside the longest import name, in each style.
+@pytest.mark.parametrize("style", ["raw", "routed", "fastapi"])
+def test_a_long_project_name_beside_the_longest_import_name(tmp_path: Path, style: str) -> None:
+    request = generate.GenerateRequest(
+        target=tmp_path / ("x" * 90),
+        style=style,
+        data={"package_name": name_of(LONGEST)},
+        defaults=True,
+        interactive=False,
+    )
+    ruff_leaves(generate.new_project(request).path)
+
+
 @pytest.mark.parametrize(
     ("args", "hint"),
     [

@@ -12,12 +12,13 @@ import hashlib
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CliResult, run_wheel_asgigen
+from tests.scratch_dirs import left_over, temp_dir_in
 from tests.test_update import commit_all, copy_project, git, tagged_repo
 
 Cli = Callable[..., CliResult]
@@ -147,7 +148,18 @@ def state(project: Path) -> dict[str, str]:
 def kept_copy(stderr: str) -> Path:
     found = re.search(r"the merged copy is kept for inspection: cd ([^;\s]+)", stderr)
     assert found, stderr
-    return Path(found[1])
+    kept = Path(found[1])
+    assert kept.is_dir()
+    return kept
+
+
+@pytest.fixture(autouse=True)
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The merged copies a red update keeps land under tmp_path, never in /tmp; each test
+    removes the ones it provoked."""
+    folder = temp_dir_in(monkeypatch, tmp_path / "tmp")
+    yield folder
+    assert left_over(folder) == []
 
 
 @pytest.fixture
