@@ -8,7 +8,6 @@ import shlex
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from asgigen.console import LABEL_WIDTH, Console
 from asgigen.contract import Contract, load_contract
 from asgigen.errors import BadInputError, CheckFailedError
 from asgigen.ports import free_port
+from asgigen.pyproject_file import PyprojectFile, read_pyproject
 from asgigen.pytest_outcome import parse_junit
 from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server, server_env
 from asgigen.steps import StepResult, project_env, run_step, tail
@@ -29,11 +29,12 @@ _NO_APP_HINT = 'declare one: [tool.asgigen] app = "yourpkg.module:app" in pyproj
 
 @dataclass
 class Project:
-    """A project on disk: its directory, its name and its contract."""
+    """A project on disk: its directory, its name, its contract and its pyproject.toml."""
 
     path: Path
     name: str
     contract: Contract
+    pyproject: PyprojectFile | None = None  # None: not read yet (a Project made by hand)
 
 
 def open_project(path: Path) -> Project:
@@ -45,13 +46,10 @@ def open_project(path: Path) -> Project:
     from asgigen.project_layout import locate
 
     path = locate(path)  # the directory itself, or the one subfolder holding the project
-    pyproject = path / "pyproject.toml"
-    try:
-        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
-        name = tomllib.loads(text).get("project", {}).get("name")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{pyproject} cannot be read as TOML: {err}") from None
-    return Project(path, name if isinstance(name, str) else path.name, load_contract(path))
+    pyproject = read_pyproject(path)
+    name = pyproject.table("project").get("name")
+    name = name if isinstance(name, str) else path.name
+    return Project(path, name, load_contract(path, pyproject), pyproject)
 
 
 @dataclass
@@ -113,10 +111,14 @@ def environment(
 ) -> Iterator[environments.Environment]:
     servers = [spec.requirement for spec in specs]
     if isolated:
-        with environments.isolated_environment(project.path, tools=tools, servers=servers) as env:
+        with environments.isolated_environment(
+            project.path, tools=tools, servers=servers, pyproject=project.pyproject
+        ) as env:
             yield env
     else:
-        yield environments.cached_environment(project.path, tools=tools, servers=servers)
+        yield environments.cached_environment(
+            project.path, tools=tools, servers=servers, pyproject=project.pyproject
+        )
 
 
 def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
@@ -304,7 +306,7 @@ def run_checks(
         from asgigen.replicas import check_refusal
 
         check_refusal(project.contract, replicas)
-    tools = gates.configured(project.path) if with_gates else []
+    tools = gates.configured(project.path, project.pyproject) if with_gates else []
     report = CheckReport(project, sys.executable)
     from asgigen.project_origin import origin
 
@@ -322,7 +324,9 @@ def run_checks(
                 console.step("app", _found_where(project), None)
             if env.built is not None:
                 console.step("env", f"built {env.path}", env.built)
-            for step in gates.run_gates(env.python, project.path, tools, env.path):
+            for step in gates.run_gates(
+                env.python, project.path, tools, env.path, project.pyproject
+            ):
                 add(step)
             with contextlib.ExitStack() as stack:
                 provided = start_services(project, stack, add)

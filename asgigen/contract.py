@@ -10,12 +10,12 @@ templates/CONTRACT.md.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from asgigen.errors import BadInputError
+from asgigen.pyproject_file import PyprojectFile, read_pyproject, read_toml
 
 CONTRACT_FILE = "asgigen.toml"
 _NO_JSON = object()  # a probe that does not look at JSON (None is valid JSON: null)
@@ -104,21 +104,22 @@ class Contract:
         return None
 
 
-def load_contract(project: Path) -> Contract:
-    """The project's contract: declared in pyproject.toml or asgigen.toml, else discovered."""
-    pyproject = _read_toml(project / "pyproject.toml")
-    declared = pyproject.get("tool", {}).get("asgigen")
+def load_contract(project: Path, pyproject: PyprojectFile | None = None) -> Contract:
+    """The project's contract: declared in pyproject.toml or asgigen.toml, else discovered.
+    `pyproject`: the project's file when the caller read it already."""
+    pyproject = pyproject or read_pyproject(project)
+    declared = pyproject.table("tool").get("asgigen")
     if isinstance(declared, dict):
         return _parse(project, declared, "pyproject.toml [tool.asgigen]")
     standalone = project / CONTRACT_FILE
     if standalone.is_file():
-        return _parse(project, _read_toml(standalone), CONTRACT_FILE)
-    return discover(project)
+        return _parse(project, read_toml(standalone), CONTRACT_FILE)
+    return discover(project, pyproject)
 
 
-def has_declared_contract(project: Path) -> bool:
+def has_declared_contract(project: Path, pyproject: PyprojectFile | None = None) -> bool:
     """The project declares a contract of its own (pyproject.toml or asgigen.toml)."""
-    tool = _read_toml(project / "pyproject.toml").get("tool", {})
+    tool = (pyproject or read_pyproject(project)).table("tool")
     return isinstance(tool.get("asgigen"), dict) or (project / CONTRACT_FILE).is_file()
 
 
@@ -160,12 +161,12 @@ def _toml_value(value: Any) -> str:
     raise BadInputError(f"cannot write {value!r} into a contract")
 
 
-def discover(project: Path) -> Contract:
+def discover(project: Path, pyproject: PyprojectFile | None = None) -> Contract:
     """An undeclared project: its app where people name it (asgigen/discovery.py), else
     found the way `fastapi dev` finds one."""
     from asgigen.discovery import find_app
 
-    named = find_app(project)
+    named = find_app(project, pyproject)
     if named is not None:
         where = f"discovered in {named.where}"
         return Contract(project, where, named.app, pythonpath=(named.pythonpath,), declared=False)
@@ -372,12 +373,3 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None

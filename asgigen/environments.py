@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from asgigen import cache, processes
 from asgigen.cache import cache_root as cache_root  # moved to asgigen.cache; re-exported
 from asgigen.errors import BadInputError, CheckFailedError
+from asgigen.pyproject_file import PyprojectFile
 from asgigen.requirements import (  # what a project installs: asgigen/requirements.py
     DEV_SETS,
     TEST_SETS,
@@ -57,10 +58,10 @@ ENV_LAYOUT = 3
 
 
 def needed(
-    project: Path, *, tools: list[str], servers: list[str]
+    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
 ) -> tuple[Requirements, list[str]]:
     """The project's requirements plus the servers and gate tools it lacks, deduplicated."""
-    declared = read_requirements(project)
+    declared = read_requirements(project, pyproject)
     if not declared.found:
         raise CheckFailedError(
             f"found no dependencies to install in {project}: no [project], [tool.poetry] or "
@@ -188,9 +189,11 @@ def _install(uv: str, venv: Path, base: str, packages: list[str], cwd: Path) -> 
     (venv / BYTECODE).mkdir(exist_ok=True)
 
 
-def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -> Environment:
+def cached_environment(
+    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
+) -> Environment:
     """The cached environment for this project's requirements, built when missing."""
-    declared, packages = needed(project, tools=tools, servers=servers)
+    declared, packages = needed(project, tools=tools, servers=servers, pyproject=pyproject)
     base = base_python(declared.requires_python)
     key_source = json.dumps(
         {"layout": ENV_LAYOUT, "python": _python_identity(base), "packages": sorted(packages)}
@@ -221,10 +224,10 @@ def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -
 
 @contextlib.contextmanager
 def isolated_environment(
-    project: Path, *, tools: list[str], servers: list[str]
+    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
 ) -> Iterator[Environment]:
     """A fresh environment with the project itself installed (not editable); removed after."""
-    declared, packages = needed(project, tools=tools, servers=servers)
+    declared, packages = needed(project, tools=tools, servers=servers, pyproject=pyproject)
     extras = declared.test_extras
     own = f"{project}[{','.join(extras)}]" if extras else str(project)
     # Everything besides the project too: a dependency group, a Poetry group or a lock file's

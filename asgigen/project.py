@@ -122,10 +122,12 @@ def next_steps(project: Path, shown: str) -> str:
     from asgigen.environments import uv_binary
     from asgigen.requirements import run_prefix
 
-    contract = open_project(project).contract
+    found = open_project(project)
+    contract = found.contract
     cd = f"cd {shlex.quote(shown)} && " if project != Path.cwd() else ""
     uv = "uv" if shutil.which("uv") else shlex.quote(uv_binary())
-    uv_run = run_prefix(project, uv)  # `uv run`, or what installs a Poetry/requirements project
+    # `uv run`, or what installs a Poetry/requirements project
+    uv_run = run_prefix(project, uv, found.pyproject)
     asgigen = _asgigen_command()
     commands = []
     if contract.run:

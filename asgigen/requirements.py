@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from asgigen.errors import BadInputError, CheckFailedError
+from asgigen.pyproject_file import PyprojectFile, read_pyproject
 
 # Extras and dependency groups that hold a project's test requirements, most usual first.
 TEST_SETS = ("test", "tests", "testing")
@@ -68,9 +69,10 @@ class Requirements:
         return f"{' + '.join(self.sources)}: {count} package(s)"
 
 
-def read_requirements(project: Path) -> Requirements:
-    """Every source of requirements the project has, combined."""
-    data = _pyproject(project)
+def read_requirements(project: Path, pyproject: PyprojectFile | None = None) -> Requirements:
+    """Every source of requirements the project has, combined. `pyproject`: the project's
+    file when the caller read it already."""
+    data = (pyproject or read_pyproject(project)).data
     meta = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
     name = meta.get("name") if isinstance(meta.get("name"), str) else None
     python = meta.get("requires-python")
@@ -80,7 +82,7 @@ def read_requirements(project: Path) -> Requirements:
     if meta:
         _read_pep621(data, meta, result)
     if (project / "uv.lock").is_file() and meta:
-        _read_uv_lock(project, result)
+        _read_uv_lock(project, data, result)
     poetry = data.get("tool", {}).get("poetry")
     if isinstance(poetry, dict):
         _read_poetry(poetry, result)
@@ -98,16 +100,6 @@ def read_requirements(project: Path) -> Requirements:
     _read_requirement_files(project, result)
     _keep_dev_when_it_holds_the_tests(result)
     return result
-
-
-def _pyproject(project: Path) -> dict[str, Any]:
-    path = project / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None
 
 
 # --- PEP 621 and PEP 735
@@ -170,7 +162,7 @@ def dependency_group(
 # --- uv.lock
 
 
-def _read_uv_lock(project: Path, result: Requirements) -> None:
+def _read_uv_lock(project: Path, data: dict[str, Any], result: Requirements) -> None:
     """Replace what [project] asks for by the versions uv.lock pins for it."""
     from asgigen.environments import uv_binary
 
@@ -178,7 +170,7 @@ def _read_uv_lock(project: Path, result: Requirements) -> None:
     command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet"]
     for extra in result.test_extras:
         command += ["--extra", extra]
-    groups = _pyproject(project).get("dependency-groups", {}) or {}
+    groups = data.get("dependency-groups", {}) or {}
     for group in (*TEST_SETS, *DEV_SETS):
         if group in groups:
             command += ["--group", group]
@@ -428,7 +420,7 @@ def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:
     return False
 
 
-def run_prefix(project: Path, uv: str) -> str:
+def run_prefix(project: Path, uv: str, pyproject: PyprojectFile | None = None) -> str:
     """How to run a command with the project's dependencies, verbatim in a fresh shell.
 
     `uv run` installs what `[project]` (or uv.lock) declares; a Poetry-only project needs
@@ -437,7 +429,7 @@ def run_prefix(project: Path, uv: str) -> str:
     """
     import shlex
 
-    found = read_requirements(project)
+    found = read_requirements(project, pyproject)
     if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in found.sources):
         return f"{uv} run"
     if any(source.startswith("poetry") for source in found.sources):
