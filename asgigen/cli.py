@@ -8,13 +8,16 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from asgigen import __version__, processes
 from asgigen.console import Console
 from asgigen.errors import EXIT_INTERRUPTED, AsgigenError
+
+if TYPE_CHECKING:
+    from asgigen.commands import Result
 
 # Options several commands share, declared once.
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")]
@@ -128,10 +131,10 @@ def new(
     quiet: Quiet = False,
 ) -> None:
     """Create a project from the template, then run its tests and boot it under Uvicorn."""
-    from asgigen import project
+    from asgigen import commands
 
     console = Console(quiet=quiet)
-    result = project.create(
+    result = commands.create(
         path,
         style=style,
         package=package,
@@ -148,7 +151,7 @@ def new(
         dry_run=dry_run,
         console=console,
     )
-    print(result)
+    _emit(result)
 
 
 @app.command()
@@ -177,10 +180,10 @@ def check(
     ] = 1,
 ) -> None:
     """Run a generated project's tests, then boot it and make real requests."""
-    from asgigen import project
+    from asgigen import commands
 
-    print(
-        project.check(
+    _emit(
+        commands.check(
             paths or [],
             servers=server or [],
             isolated=isolated,
@@ -242,22 +245,21 @@ def update(
 
     The merge happens in a scratch copy, which must pass the project's checks (gates, tests,
     boot with probes) before anything is written; --no-verify skips that proof."""
-    from asgigen import project
+    from asgigen import commands
     from asgigen.errors import BadInputError
 
     if json_output and not check_only:
         raise BadInputError("--json goes with --check", hint="asgigen update --check --json")
     if check_only:
-        text, code = project.update_status(paths or [Path(".")], as_json=json_output)
-        print(text)
-        raise typer.Exit(code)
+        _emit(commands.update_status(paths or [Path(".")], as_json=json_output))
+        return
     if paths and len(paths) > 1:
         raise BadInputError(
             "update brings a template into one project at a time; several go with --check",
             hint="asgigen update --check " + " ".join(shlex.quote(str(p)) for p in paths),
         )
-    print(
-        project.update(
+    _emit(
+        commands.update(
             paths[0] if paths else Path("."),
             data=data or [],
             pretend=pretend,
@@ -377,14 +379,14 @@ def validate(
     quiet: Quiet = False,
 ) -> None:
     """Render every variant of a template; run its gates and tests, boot it under each server."""
-    from asgigen import project
+    from asgigen import commands
     from asgigen.errors import BadInputError
 
     if pairwise and exhaustive:
         raise BadInputError("--pairwise and --exhaustive pick different cases", hint="give one")
 
-    print(
-        project.validate(
+    _emit(
+        commands.validate(
             template=template,
             vcs_ref=vcs_ref,
             trust=trust,
@@ -446,6 +448,15 @@ def cache(
     from asgigen.cache import cache_summary, clean_cache
 
     print(clean_cache() if clean else cache_summary())
+
+
+def _emit(result: Result) -> None:
+    """A command's result on stdout; then its error (mapped in main) or its exit code."""
+    print(result.text)
+    if result.error is not None:
+        raise result.error
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 def _fail(err: AsgigenError) -> NoReturn:

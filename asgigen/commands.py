@@ -1,4 +1,6 @@
-"""The jobs behind `asgigen new` and `asgigen check`, with their progress lines."""
+"""The jobs behind `asgigen new`, `check`, `update` and `validate`: each composes the domain
+modules, shows its progress on the console (stderr) and returns a `Result` that cli.py prints.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +9,23 @@ import os
 import shlex
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from asgigen.console import Console
-from asgigen.errors import BadInputError
+from asgigen.errors import AsgigenError, BadInputError
 from asgigen.git import run as run_git
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command hands the CLI: `text` for stdout, then the error that ends the run
+    (its message and hint go to stderr, its exit code is the run's) or else `exit_code`."""
+
+    text: str
+    error: AsgigenError | None = None
+    exit_code: int = 0
 
 
 def _display(path: Path) -> str:
@@ -42,8 +55,8 @@ def create(
     force: bool,
     dry_run: bool,
     console: Console,
-) -> str:
-    """Generate a project, check it, and return the block printed on stdout."""
+) -> Result:
+    """Generate a project, check it, and return the block for stdout."""
     from asgigen import generate
 
     answers: dict[str, Any] = {}
@@ -77,8 +90,11 @@ def create(
     result = generate.new_project(request)
     overwritten = set(result.overwritten)
     if dry_run:
-        return "\n".join(
-            f"{name}  (overwrites yours)" if name in overwritten else name for name in result.files
+        return Result(
+            "\n".join(
+                f"{name}  (overwrites yours)" if name in overwritten else name
+                for name in result.files
+            )
         )
     shown = _display(result.path)
     if overwritten:
@@ -112,8 +128,8 @@ def create(
 
         check_project(project, console=console, with_gates=False)
     if console.quiet:
-        return str(project)  # for scripts: cd "$(asgigen new x -q)"
-    return next_steps(project, _display(project))
+        return Result(str(project))  # for scripts: cd "$(asgigen new x -q)"
+    return Result(next_steps(project, _display(project)))
 
 
 def next_steps(project: Path, shown: str) -> str:
@@ -218,9 +234,9 @@ def check(
     as_json: bool,
     console: Console,
     replicas: int = 1,
-) -> str:
+) -> Result:
     """Run the checks; return the JSON report or a one-line verdict for stdout (several
-    projects: a line each and a summary; raises when one is broken)."""
+    projects: a line each and a summary), with the error when one is broken."""
     from asgigen.check import raise_for, run_checks
 
     paths = paths or []
@@ -238,28 +254,31 @@ def check(
     )
     if as_json:
         text = json.dumps(report.to_dict(), indent=2)
-        if not report.ok:
-            print(text)
-        raise_for(report)
-        return text
+        try:
+            raise_for(report)
+        except AsgigenError as err:
+            return Result(text, err)  # the report, and the failure's line on stderr
+        return Result(text)
     raise_for(report)
-    return f"{report.project.name}: all {len(report.steps)} checks passed"
+    return Result(f"{report.project.name}: all {len(report.steps)} checks passed")
 
 
 def _check_many(
     paths: list[Path], *, servers: list[str], isolated: bool, as_json: bool, console: Console
-) -> str:
+) -> Result:
     from asgigen.errors import CheckFailedError
     from asgigen.many_projects import check_many
 
     many = check_many(paths, servers=servers, isolated=isolated, console=console)
     text = json.dumps(many.to_dict(), indent=2) if as_json else many.text()
     if not many.broken:
-        return text
-    print(text)
-    raise CheckFailedError(
-        f"{len(many.broken)} of {len(paths)} projects failed their checks: "
-        + ", ".join(many.broken)
+        return Result(text)
+    return Result(
+        text,
+        CheckFailedError(
+            f"{len(many.broken)} of {len(paths)} projects failed their checks: "
+            + ", ".join(many.broken)
+        ),
     )
 
 
@@ -274,9 +293,9 @@ def update(
     skip_answered: bool = False,
     verify: bool = True,
     console: Console | None = None,
-) -> str:
+) -> Result:
     """Re-apply the template in a scratch copy, prove it, write it when green; return what
-    changed, for stdout; raise if conflicts are left or the proof is red."""
+    changed, for stdout, with the error when conflicts are left or the proof is red."""
     from asgigen import generate
     from asgigen.errors import CheckFailedError, UpdateConflictError
     from asgigen.update import Conflict
@@ -307,13 +326,17 @@ def update(
     if result.conflicts:
         lines.append("needs your attention:")
         lines += [f"  {name}: {why}" for name, why in sorted(result.conflicts.items())]
-        print("\n".join(lines))
         names = ", ".join(sorted(result.conflicts))
         would = "would leave" if pretend else "left"
         how = "apply the .rej hunks by hand" if mode == "rej" else "resolve the <<<<<<< markers"
-        raise UpdateConflictError(
-            f"update {would} conflicts in {len(result.conflicts)} file(s): {names}",
-            hint=None if pretend else f"{how} (see above for each file), then git add and commit",
+        return Result(
+            "\n".join(lines),
+            UpdateConflictError(
+                f"update {would} conflicts in {len(result.conflicts)} file(s): {names}",
+                hint=None
+                if pretend
+                else f"{how} (see above for each file), then git add and commit",
+            ),
         )
     report = outcome.report
     if report is None:
@@ -324,24 +347,26 @@ def update(
     else:
         lines.append("proof: the merged project fails:")
         lines += [f"  {name}" for name in failed_names(report)]
-        print("\n".join(lines))
         first = report.failures[0]
         kept = shlex.quote(str(outcome.scratch))
         again = ["--no-verify", *(["--vcs-ref", vcs_ref] if vcs_ref else [])]
         again += [part for pair in data for part in ("--data", pair)]
         if result.path != Path.cwd():
             again.append(str(result.path))
-        raise CheckFailedError(
-            f"update to template {result.new_version} "
-            + ("would fail" if pretend else "not applied, the project is unchanged")
-            + f": {'; '.join(failed_names(report))}",
-            details=first.output,
-            hint=f"the merged copy is kept for inspection: cd {kept}; "
-            f"to apply it unproved: asgigen update {shlex.join(again)}",
+        return Result(
+            "\n".join(lines),
+            CheckFailedError(
+                f"update to template {result.new_version} "
+                + ("would fail" if pretend else "not applied, the project is unchanged")
+                + f": {'; '.join(failed_names(report))}",
+                details=first.output,
+                hint=f"the merged copy is kept for inspection: cd {kept}; "
+                f"to apply it unproved: asgigen update {shlex.join(again)}",
+            ),
         )
     if result.changed and not pretend:
         lines.append("review with `git diff`, then commit")
-    return "\n".join(lines)
+    return Result("\n".join(lines))
 
 
 def _changelog(changes: dict[str, str]) -> list[str]:
@@ -354,7 +379,7 @@ def _changelog(changes: dict[str, str]) -> list[str]:
     return lines
 
 
-def update_status(paths: list[Path], *, as_json: bool) -> tuple[str, int]:
+def update_status(paths: list[Path], *, as_json: bool) -> Result:
     """`update --check`: the report for stdout, and 0 when up to date, EXIT_BEHIND when not
     (several projects: a line each and a summary; 2 when one could not be read)."""
     from asgigen.update import EXIT_BEHIND, check_update
@@ -363,7 +388,8 @@ def update_status(paths: list[Path], *, as_json: bool) -> tuple[str, int]:
         from asgigen.many_projects import statuses
 
         many = statuses(paths)
-        return json.dumps(many.to_dict(), indent=2) if as_json else many.text(), many.exit_code
+        text = json.dumps(many.to_dict(), indent=2) if as_json else many.text()
+        return Result(text, exit_code=many.exit_code)
     path = paths[0] if paths else Path(".")
     status = check_update(path)
     if as_json:
@@ -374,7 +400,7 @@ def update_status(paths: list[Path], *, as_json: bool) -> tuple[str, int]:
         text = "\n".join(lines)
     else:
         text = f"{status.path.name}: template {status.current} is the newest"
-    return text, EXIT_BEHIND if status.behind else 0
+    return Result(text, exit_code=EXIT_BEHIND if status.behind else 0)
 
 
 def validate(
@@ -398,8 +424,9 @@ def validate(
     shard: str | None = None,
     durations: list[Path] | None = None,
     durations_out: Path | None = None,
-) -> str:
-    """Validate a template (or list its cases); return the table or JSON, raise on failure."""
+) -> Result:
+    """Validate a template (or list its cases); return the table or JSON, with the error when
+    a case failed."""
     from asgigen import answer_space, check, generate
     from asgigen.errors import CheckFailedError
     from asgigen.selection import Request, load_durations
@@ -425,9 +452,9 @@ def validate(
             template=template, vcs_ref=vcs_ref, request=request, trust=trust, console=console
         )
         if not as_json:
-            return "\n".join(case.name for case in cases)
+            return Result("\n".join(case.name for case in cases))
         # The shape a CI matrix takes as it is: GitHub's `strategy.matrix: ${{ fromJSON(...) }}`.
-        return json.dumps({"include": [c.to_matrix() for c in cases]}, indent=2)
+        return Result(json.dumps({"include": [c.to_matrix() for c in cases]}, indent=2))
     report = run_validation(
         template=template,
         vcs_ref=vcs_ref,
@@ -441,10 +468,12 @@ def validate(
     )
     text = json.dumps(report.to_dict(), indent=2) if as_json else report.table()
     if report.ok:
-        return text
-    print(text)
+        return Result(text)
     failed = [case.name for case, ok in report.cases if not ok]
-    raise CheckFailedError(
-        f"{len(failed)} of {len(report.cases)} cases failed: {', '.join(failed)}",
-        details=failure_details(report),
+    return Result(
+        text,
+        CheckFailedError(
+            f"{len(failed)} of {len(report.cases)} cases failed: {', '.join(failed)}",
+            details=failure_details(report),
+        ),
     )
