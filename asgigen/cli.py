@@ -6,6 +6,7 @@ import atexit
 import os
 import shlex
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -14,7 +15,7 @@ import typer
 
 from asgigen import __version__, processes
 from asgigen.console import Console
-from asgigen.errors import EXIT_INTERRUPTED, AsgigenError
+from asgigen.errors import EXIT_INTERRUPTED, AsgigenError, BadInputError
 
 if TYPE_CHECKING:
     from asgigen.commands import Result
@@ -131,7 +132,7 @@ def new(
     quiet: Quiet = False,
 ) -> None:
     """Create a project from the template, then run its tests and boot it under Uvicorn."""
-    from asgigen import commands
+    from asgigen import commands  # lazy: keeps --help fast
 
     console = Console(quiet=quiet)
     result = commands.create(
@@ -180,7 +181,7 @@ def check(
     ] = 1,
 ) -> None:
     """Run a generated project's tests, then boot it and make real requests."""
-    from asgigen import commands
+    from asgigen import commands  # lazy: keeps --help fast
 
     _emit(
         commands.check(
@@ -245,8 +246,7 @@ def update(
 
     The merge happens in a scratch copy, which must pass the project's checks (gates, tests,
     boot with probes) before anything is written; --no-verify skips that proof."""
-    from asgigen import commands
-    from asgigen.errors import BadInputError
+    from asgigen import commands  # lazy: keeps --help fast
 
     if json_output and not check_only:
         raise BadInputError("--json goes with --check", hint="asgigen update --check --json")
@@ -299,8 +299,8 @@ def add(
 ) -> None:
     """Add a route, a websocket or another generator of the template to the project, with its
     test and its probe: `asgigen add route GET /greet/{name}`, `asgigen add websocket /chat`."""
-    from asgigen.add import add as run_add
-    from asgigen.add import offered
+    from asgigen.add import add as run_add  # lazy: keeps --help fast
+    from asgigen.add import offered  # lazy: keeps --help fast
 
     if generator is None:
         print(offered(project))
@@ -379,8 +379,7 @@ def validate(
     quiet: Quiet = False,
 ) -> None:
     """Render every variant of a template; run its gates and tests, boot it under each server."""
-    from asgigen import commands
-    from asgigen.errors import BadInputError
+    from asgigen import commands  # lazy: keeps --help fast
 
     if pairwise and exhaustive:
         raise BadInputError("--pairwise and --exhaustive pick different cases", hint="give one")
@@ -421,7 +420,7 @@ def explain(
     ] = None,
 ) -> None:
     """Explain how one request travels through a project: its server command, app and code."""
-    from asgigen.explain import explain as walkthrough
+    from asgigen.explain import explain as walkthrough  # lazy: keeps --help fast
 
     print(walkthrough(target))
 
@@ -429,7 +428,7 @@ def explain(
 @app.command()
 def styles() -> None:
     """List the styles of the built-in template (the choices of its `style` question)."""
-    from asgigen.styles import builtin_styles
+    from asgigen.styles import builtin_styles  # lazy: keeps --help fast
 
     found = builtin_styles()
     width = max(len(name) for name in found)
@@ -445,7 +444,7 @@ def cache(
     ] = False,
 ) -> None:
     """Where the check environments are cached (ASGIGEN_CACHE_DIR), and how much they hold."""
-    from asgigen.cache import cache_summary, clean_cache
+    from asgigen.cache import cache_summary, clean_cache  # lazy: keeps --help fast
 
     print(clean_cache() if clean else cache_summary())
 
@@ -522,7 +521,6 @@ def _crash(err: Exception) -> NoReturn:
     """A bug: one line, and the traceback in a file."""
     if os.environ.get("ASGIGEN_DEBUG"):
         raise err
-    import tempfile
 
     fd, log = tempfile.mkstemp(prefix="asgigen-crash-", suffix=".log")
     with os.fdopen(fd, "w") as handle:

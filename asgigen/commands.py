@@ -8,14 +8,29 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asgigen import answer_space, generate
+from asgigen.answers_file import missing_message
+from asgigen.cache import entry
+from asgigen.check import check_project, open_project, raise_for, resolve_servers, run_checks
 from asgigen.console import Console
-from asgigen.errors import AsgigenError, BadInputError
+from asgigen.environments import uv_binary
+from asgigen.errors import AsgigenError, BadInputError, CheckFailedError, UpdateConflictError
 from asgigen.git import run as run_git
+from asgigen.many_projects import check_many, statuses
+from asgigen.project_layout import locate
+from asgigen.requirements import run_prefix
+from asgigen.selection import Request, load_durations
+from asgigen.update import EXIT_BEHIND, Conflict, check_update
+from asgigen.validate import failure_details, list_cases
+from asgigen.validate import validate as run_validation
+from asgigen.verified_update import failed_names, verified_update
 
 
 @dataclass(frozen=True)
@@ -57,8 +72,6 @@ def create(
     console: Console,
 ) -> Result:
     """Generate a project, check it, and return the block for stdout."""
-    from asgigen import generate
-
     answers: dict[str, Any] = {}
     if data_file is not None:
         answers.update(generate.load_data_file(data_file))
@@ -84,8 +97,6 @@ def create(
             init_git(rendered, files, probe=target if target.exists() else rendered)
         )
     if check and not dry_run:
-        from asgigen.cache import entry
-
         entry("envs")  # an unusable cache directory is said before anything is written
     result = generate.new_project(request)
     overwritten = set(result.overwritten)
@@ -112,20 +123,15 @@ def create(
             "_jinja_extensions (asgigen's cache, not its environment)"
         )
     if result.answers_file is None:
-        from asgigen.answers_file import missing_message
-
         console.info(f"  answers    {missing_message()}")
     for message, seconds in made_repository:
         if seconds is None:
             console.info(f"  git        {message}")
         else:
             console.step("git", message, seconds)
-    from asgigen.project_layout import locate
 
     project = locate(result.path, result.project_dir)  # the render, or its project folder
     if check:
-        from asgigen.check import check_project
-
         check_project(project, console=console, with_gates=False)
     if console.quiet:
         return Result(str(project))  # for scripts: cd "$(asgigen new x -q)"
@@ -134,10 +140,6 @@ def create(
 
 def next_steps(project: Path, shown: str) -> str:
     """What to run next, each command working verbatim in a fresh shell."""
-    from asgigen.check import open_project
-    from asgigen.environments import uv_binary
-    from asgigen.requirements import run_prefix
-
     found = open_project(project)
     contract = found.contract
     cd = f"cd {shlex.quote(shown)} && " if project != Path.cwd() else ""
@@ -186,9 +188,6 @@ def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> G
     (with --force) stays the user's, uncommitted. A repository it could not finish (no
     commit) is removed again.
     """
-    import subprocess
-    import time
-
     if shutil.which("git") is None:
         return "not installed: the project is not a repository (asgigen update needs one)", None
     started = time.perf_counter()
@@ -237,8 +236,6 @@ def check(
 ) -> Result:
     """Run the checks; return the JSON report or a one-line verdict for stdout (several
     projects: a line each and a summary), with the error when one is broken."""
-    from asgigen.check import raise_for, run_checks
-
     paths = paths or []
     if len(paths) > 1:
         if replicas != 1:
@@ -266,9 +263,6 @@ def check(
 def _check_many(
     paths: list[Path], *, servers: list[str], isolated: bool, as_json: bool, console: Console
 ) -> Result:
-    from asgigen.errors import CheckFailedError
-    from asgigen.many_projects import check_many
-
     many = check_many(paths, servers=servers, isolated=isolated, console=console)
     text = json.dumps(many.to_dict(), indent=2) if as_json else many.text()
     if not many.broken:
@@ -296,11 +290,6 @@ def update(
 ) -> Result:
     """Re-apply the template in a scratch copy, prove it, write it when green; return what
     changed, for stdout, with the error when conflicts are left or the proof is red."""
-    from asgigen import generate
-    from asgigen.errors import CheckFailedError, UpdateConflictError
-    from asgigen.update import Conflict
-    from asgigen.verified_update import failed_names, verified_update
-
     if conflict not in ("inline", "rej"):
         raise BadInputError(f"--conflict {conflict!r}: choose inline or rej")
     answers = generate.parse_data_pairs(data)
@@ -382,11 +371,7 @@ def _changelog(changes: dict[str, str]) -> list[str]:
 def update_status(paths: list[Path], *, as_json: bool) -> Result:
     """`update --check`: the report for stdout, and 0 when up to date, EXIT_BEHIND when not
     (several projects: a line each and a summary; 2 when one could not be read)."""
-    from asgigen.update import EXIT_BEHIND, check_update
-
     if len(paths) > 1:
-        from asgigen.many_projects import statuses
-
         many = statuses(paths)
         text = json.dumps(many.to_dict(), indent=2) if as_json else many.text()
         return Result(text, exit_code=many.exit_code)
@@ -427,12 +412,6 @@ def validate(
 ) -> Result:
     """Validate a template (or list its cases); return the table or JSON, with the error when
     a case failed."""
-    from asgigen import answer_space, check, generate
-    from asgigen.errors import CheckFailedError
-    from asgigen.selection import Request, load_durations
-    from asgigen.validate import failure_details, list_cases
-    from asgigen.validate import validate as run_validation
-
     answers: dict[str, Any] = {}
     if data_file is not None:
         answers.update(generate.load_data_file(data_file))
@@ -441,7 +420,7 @@ def validate(
         selection=selection,
         variants=variants,
         styles=styles,
-        servers=[spec.name for spec in check.resolve_servers(servers)],
+        servers=[spec.name for spec in resolve_servers(servers)],
         case=case,
         data=answers,
         shard=None if shard is None else answer_space.parse_shard(shard),

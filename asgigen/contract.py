@@ -9,13 +9,17 @@ templates/CONTRACT.md.
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asgigen.discovery import find_app
 from asgigen.errors import BadInputError
 from asgigen.pyproject_file import PyprojectFile, read_pyproject, read_toml
+from asgigen.services import KINDS
 
 CONTRACT_FILE = "asgigen.toml"
 _NO_JSON = object()  # a probe that does not look at JSON (None is valid JSON: null)
@@ -144,8 +148,6 @@ def _toml_key(key: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -164,8 +166,6 @@ def _toml_value(value: Any) -> str:
 def discover(project: Path, pyproject: PyprojectFile | None = None) -> Contract:
     """An undeclared project: its app where people name it (asgigen/discovery.py), else
     found the way `fastapi dev` finds one."""
-    from asgigen.discovery import find_app
-
     named = find_app(project, pyproject)
     if named is not None:
         where = f"discovered in {named.where}"
@@ -200,8 +200,6 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
         )
     run = table.get("run", [])
     if isinstance(run, str):
-        import shlex
-
         run = shlex.split(run)
     if not isinstance(run, list) or not all(isinstance(part, str) for part in run):
         raise BadInputError(f"{where}: run must be a command, as a list of strings")
@@ -265,8 +263,6 @@ def _additions(table: dict[str, Any], where: str) -> tuple[tuple[str, dict[str, 
 
 
 def _services(table: Any, where: str) -> tuple[Service, ...]:
-    from asgigen.services import KINDS
-
     if not isinstance(table, dict):
         raise BadInputError(f'{where} must be a table: postgres = {{ url-env = "APP_DB_URL" }}')
     services = []

@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from uv import find_uv_bin
 
 from asgigen import cache, processes
 from asgigen.cache import cache_root as cache_root  # moved to asgigen.cache; re-exported
@@ -72,8 +75,8 @@ def needed(
     wanted = [*declared.runtime, *declared.test]
     if tools:
         wanted += declared.dev  # where projects declare their linters, stubs and plugins
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     for extra in [*servers, *tools]:
         if not mentions(wanted, (canonicalize_name(Requirement(extra).name),)):
@@ -82,15 +85,13 @@ def needed(
 
 
 def uv_binary() -> str:
-    from uv import find_uv_bin
-
     return str(find_uv_bin())
 
 
 def base_python(requires_python: str | None) -> str:
     """An interpreter that satisfies the project's requires-python: this one, else one uv finds
     (uv-managed or on PATH), else a pyenv version."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # lazy: 10-20 ms to import
 
     if not requires_python:
         return sys.executable
@@ -122,7 +123,7 @@ def base_python(requires_python: str | None) -> str:
 
 def pyenv_python(spec: SpecifierSet) -> str | None:
     """The newest Python pyenv installed that `spec` allows (PYENV_ROOT, else ~/.pyenv)."""
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import InvalidVersion, Version  # lazy: 10-20 ms to import
 
     root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
     found = []
@@ -146,8 +147,6 @@ class Environment:
 
 
 def _quote(text: str) -> str:
-    import shlex
-
     return shlex.quote(text)
 
 
@@ -255,7 +254,7 @@ def register_project(venv: Path, declared: Requirements) -> None:
     """
     if not declared.name or not declared.version:
         return
-    from packaging.utils import canonicalize_name
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     name = canonicalize_name(declared.name).replace("-", "_")
     for site in venv.glob("lib/python*/site-packages"):

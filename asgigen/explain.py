@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asgigen.contract import CONTRACT_FILE, Contract, load_contract
+from asgigen.contract import CONTRACT_FILE, Contract, discover, load_contract
 from asgigen.errors import BadInputError
+from asgigen.generate import GenerateRequest, new_project
+from asgigen.project_layout import candidates, is_python_project, locate
 from asgigen.pyproject_file import PyprojectFile, read_pyproject, read_toml
+from asgigen.styles import builtin_styles
 
 DEFAULT_STYLE = "routed"
 _WIDTH = 96
@@ -62,14 +65,10 @@ def explain(target: str | None) -> str:
     path = Path(target).expanduser()
     if path.is_dir() and is_project(path):
         return walkthrough(path, target)
-    if path.is_dir():
-        from asgigen.project_layout import candidates, is_python_project, locate
-
-        if is_python_project(path) or candidates(path):
-            project = locate(path)  # as `check` finds it: one subfolder, or an error naming them
-            shown = target if project == path else str(Path(target) / project.relative_to(path))
-            return walkthrough(project, shown)
-    from asgigen.styles import builtin_styles
+    if path.is_dir() and (is_python_project(path) or candidates(path)):
+        project = locate(path)  # as `check` finds it: one subfolder, or an error naming them
+        shown = target if project == path else str(Path(target) / project.relative_to(path))
+        return walkthrough(project, shown)
 
     styles = builtin_styles()
     if target in styles:
@@ -86,8 +85,6 @@ def explain(target: str | None) -> str:
 
 def is_project(path: Path) -> bool:
     """A Python project: packaging metadata, or an ASGI app asgigen can discover."""
-    from asgigen.contract import discover
-
     if any((path / name).is_file() for name in _PROJECT_FILES):
         return True
     return discover(path).app is not None
@@ -103,8 +100,6 @@ def enclosing_project(start: Path) -> Path | None:
 
 def explain_style(style: str, note: str | None = None) -> str:
     """Render the built-in template's `style` into a temporary project and explain that."""
-    from asgigen.generate import GenerateRequest, new_project
-
     with tempfile.TemporaryDirectory(prefix="asgigen-explain-") as tmp:
         project = Path(tmp) / "demo"
         new_project(GenerateRequest(target=project, style=style, defaults=True, interactive=False))

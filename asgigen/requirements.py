@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -127,8 +128,8 @@ def _read_pep621(data: dict[str, Any], meta: dict[str, Any], result: Requirement
 
 def _expand(items: list[Any], extras: dict[str, Any], own: str | None) -> list[str]:
     """Requirements, with the project's references to its own extras replaced by them."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     result: list[str] = []
     for text in items:
@@ -164,7 +165,7 @@ def dependency_group(
 
 def _read_uv_lock(project: Path, data: dict[str, Any], result: Requirements) -> None:
     """Replace what [project] asks for by the versions uv.lock pins for it."""
-    from asgigen.environments import uv_binary
+    from asgigen.environments import uv_binary  # lazy: cycle, environments imports this module
 
     command = [uv_binary(), "export", "--frozen", "--format", "requirements-txt", "--no-hashes"]
     command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet"]
@@ -310,8 +311,8 @@ def _pin_to_lock(project: Path, result: Requirements) -> None:
     lock's version does not satisfy (a lock older than pyproject.toml) keeps its range;
     dependencies of dependencies are resolved by uv within the pinned ones' ranges.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     lock = next((project / name for name in LOCK_FILES if (project / name).is_file()), None)
     if lock is None or not result.sources:
@@ -408,8 +409,8 @@ def _keep_dev_when_it_holds_the_tests(result: Requirements) -> None:
 
 def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:
     """Whether any of `requirements` names one of the (canonical) distribution `names`."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     for text in requirements:
         try:
@@ -427,8 +428,6 @@ def run_prefix(project: Path, uv: str, pyproject: PyprojectFile | None = None) -
     Poetry's own environment (Poetry itself run by uv), and a project with only requirements
     files gets them with `--with-requirements`.
     """
-    import shlex
-
     found = read_requirements(project, pyproject)
     if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in found.sources):
         return f"{uv} run"
