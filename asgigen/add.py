@@ -12,9 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asgigen import environments, gates, generators, template
 from asgigen.console import Console
+from asgigen.contract import (
+    CONTRACT_FILE,
+    discover,
+    dump_toml,
+    has_declared_contract,
+    load_contract,
+)
 from asgigen.errors import BadInputError
 from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml
+from asgigen.servers import SERVERS
 
 
 @dataclass
@@ -61,8 +70,6 @@ def read_answers(project: Path) -> dict[str, Any]:
 @contextmanager
 def project_template(answers: Mapping[str, Any]) -> Iterator[Any]:
     """The template the project was made from, at the version that made it."""
-    from asgigen import template
-
     source = answers.get("_src_path")
     if not isinstance(source, str) or not source:
         raise BadInputError(f"{ANSWERS_FILE} does not record which template made the project")
@@ -94,8 +101,6 @@ def offered(start: Path) -> str:
 
 def contract_file(project: Path) -> str:
     """Where the project's contract lives, so probes and the record go there."""
-    from asgigen.contract import CONTRACT_FILE, has_declared_contract, load_contract
-
     if not has_declared_contract(project):
         return CONTRACT_FILE  # created with the first probe
     return (
@@ -109,8 +114,6 @@ def add(
     start: Path, generator_name: str, arguments: list[str], *, dry_run: bool = False
 ) -> AddResult:
     """Render the generator with these arguments into the project; write it unless dry_run."""
-    from asgigen import generators
-
     project = find_project(start)
     answers = read_answers(project)
     with project_template(answers) as loaded:
@@ -181,9 +184,6 @@ def _undo(project: Path, changes: Any, before: set[str]) -> None:
 def _check_python(project: Path, console: Console) -> str:
     """The interpreter of the environment `asgigen check` builds for the project (the same
     one, from the cache, when it was built before)."""
-    from asgigen import environments, gates
-    from asgigen.servers import SERVERS
-
     tools = gates.configured(project)
     servers = [SERVERS["uvicorn"].requirement]
     env = environments.cached_environment(project, tools=tools, servers=servers)
@@ -195,8 +195,6 @@ def _check_python(project: Path, console: Console) -> str:
 def _first_contract(project: Path) -> str:
     """A project that declares no contract gets one, with the app found the way `check`
     finds it, so the probes and the record have somewhere to live."""
-    from asgigen.contract import discover, dump_toml
-
     found = discover(project)
     if found.app is None:
         raise BadInputError(
@@ -210,9 +208,6 @@ def _first_contract(project: Path) -> str:
 def reapply(project: Path, template_root: Path, offered: Mapping[str, Any]) -> dict[str, str]:
     """After an update: put back what a recorded addition needs and the merge dropped.
     Returns conflicts (file → why) for additions whose anchor is gone."""
-    from asgigen import generators
-    from asgigen.contract import load_contract
-
     try:
         contract = load_contract(project)
     except BadInputError:  # the merge left its markers in the contract: a conflict already

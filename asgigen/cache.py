@@ -17,6 +17,8 @@ import shutil
 import time
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 from asgigen.errors import BadInputError
 
 READY = ".asgigen-ready"
@@ -37,8 +39,6 @@ def cache_root() -> Path:
 
 
 def _default_root() -> Path:
-    from platformdirs import user_cache_dir
-
     return Path(user_cache_dir("asgigen", appauthor=False))
 
 
@@ -143,7 +143,7 @@ def clean_cache() -> str:
 def evict(root: Path, *, keep: int, grace: float) -> list[Path]:
     """Remove the least recently used environments beyond `keep`; skip ones being built and
     ones used in the last `grace` seconds (a check may be running in them)."""
-    from asgigen.environments import locked
+    from asgigen.environments import locked  # lazy: cycle, environments imports this module
 
     used = {}
     for marker in root.glob(f"*/{READY}"):

@@ -8,19 +8,26 @@ import shlex
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asgigen import environments, gates
+from asgigen import environments, gates, services, workers
 from asgigen.app_check import verify_app
 from asgigen.console import LABEL_WIDTH, Console
 from asgigen.contract import Contract, load_contract
+from asgigen.discovery import prove_undeclared
 from asgigen.errors import BadInputError, CheckFailedError
+from asgigen.explain import enclosing_project
 from asgigen.ports import free_port
+from asgigen.probes import run_probes
+from asgigen.project_layout import locate
+from asgigen.project_origin import describe, origin
+from asgigen.pyproject_file import PyprojectFile, read_pyproject
 from asgigen.pytest_outcome import parse_junit
+from asgigen.replicas import check_refusal, run_replicas
 from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server, server_env
 from asgigen.steps import StepResult, project_env, run_step, tail
 
@@ -29,11 +36,12 @@ _NO_APP_HINT = 'declare one: [tool.asgigen] app = "yourpkg.module:app" in pyproj
 
 @dataclass
 class Project:
-    """A project on disk: its directory, its name and its contract."""
+    """A project on disk: its directory, its name, its contract and its pyproject.toml."""
 
     path: Path
     name: str
     contract: Contract
+    pyproject: PyprojectFile | None = None  # None: not read yet (a Project made by hand)
 
 
 def open_project(path: Path) -> Project:
@@ -42,16 +50,12 @@ def open_project(path: Path) -> Project:
     path = Path(os.path.abspath(path.expanduser()))
     if not path.is_dir():
         raise BadInputError(f"{path} is not a directory")
-    from asgigen.project_layout import locate
 
     path = locate(path)  # the directory itself, or the one subfolder holding the project
-    pyproject = path / "pyproject.toml"
-    try:
-        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
-        name = tomllib.loads(text).get("project", {}).get("name")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{pyproject} cannot be read as TOML: {err}") from None
-    return Project(path, name if isinstance(name, str) else path.name, load_contract(path))
+    pyproject = read_pyproject(path)
+    name = pyproject.table("project").get("name")
+    name = name if isinstance(name, str) else path.name
+    return Project(path, name, load_contract(path, pyproject), pyproject)
 
 
 @dataclass
@@ -113,10 +117,14 @@ def environment(
 ) -> Iterator[environments.Environment]:
     servers = [spec.requirement for spec in specs]
     if isolated:
-        with environments.isolated_environment(project.path, tools=tools, servers=servers) as env:
+        with environments.isolated_environment(
+            project.path, tools=tools, servers=servers, pyproject=project.pyproject
+        ) as env:
             yield env
     else:
-        yield environments.cached_environment(project.path, tools=tools, servers=servers)
+        yield environments.cached_environment(
+            project.path, tools=tools, servers=servers, pyproject=project.pyproject
+        )
 
 
 def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
@@ -199,8 +207,6 @@ def start_services(
 ) -> tuple[dict[str, str], dict[str, str]] | None:
     """Provide each service of the contract until `stack` closes: a step per service. Returns
     the variables for the app and for the tests, or None when one could not be provided."""
-    from asgigen import services
-
     app_env: dict[str, str] = {}
     test_env: dict[str, str] = {}
     for service in project.contract.services:
@@ -227,7 +233,6 @@ def boot(
     contract = project.contract
     if contract.app is None and not (spec.name == "uvicorn" and contract.run):
         return StepResult(name, "skipped", 0.0, "no ASGI app found", hint=_NO_APP_HINT)
-    from asgigen.probes import run_probes
 
     started = time.perf_counter()
     try:
@@ -235,8 +240,6 @@ def boot(
             try:
                 passed = run_probes(server.host, server.port, contract)
                 if not contract.declared:  # what its OpenAPI document tells; 404s prove nothing
-                    from asgigen.discovery import prove_undeclared
-
                     passed = prove_undeclared(server.host, server.port, passed)
             except CheckFailedError as err:
                 # What the server printed meanwhile (a 500's traceback), and how to start it.
@@ -269,7 +272,6 @@ def _several_workers(server: RunningServer, contract: Contract) -> list[str]:
     (asgigen/workers.py); the proof stops the server. Nothing for a single process."""
     if sys.platform != "linux":
         return []
-    from asgigen import workers
 
     holders = workers.listeners(server.host, server.port, server.process.pid)
     if holders < 3:  # one process, or a main process and one worker (Granian's)
@@ -296,17 +298,12 @@ def run_checks(
     console = console or Console()
     specs = resolve_servers(servers or [])
     if path is None:
-        from asgigen.explain import enclosing_project
-
         path = enclosing_project(Path.cwd()) or Path.cwd()
     project = open_project(path)
     if replicas != 1:
-        from asgigen.replicas import check_refusal
-
         check_refusal(project.contract, replicas)
-    tools = gates.configured(project.path) if with_gates else []
+    tools = gates.configured(project.path, project.pyproject) if with_gates else []
     report = CheckReport(project, sys.executable)
-    from asgigen.project_origin import describe, origin
 
     report.answers = origin(project.path, Path(os.path.abspath(path.expanduser())))
 
@@ -324,7 +321,9 @@ def run_checks(
                 console.step("app", _found_where(project), None)
             if env.built is not None:
                 console.step("env", f"built {env.path}", env.built)
-            for step in gates.run_gates(env.python, project.path, tools, env.path):
+            for step in gates.run_gates(
+                env.python, project.path, tools, env.path, project.pyproject
+            ):
                 add(step)
             with contextlib.ExitStack() as stack:
                 provided = start_services(project, stack, add)
@@ -359,8 +358,6 @@ def _replicated(
     add: Callable[[StepResult], None],
 ) -> None:
     """The replica steps, unless the setup they need failed."""
-    from asgigen.replicas import run_replicas
-
     setup = next((step for step in report.steps if step.name == "setup"), None)
     if setup is not None and not setup.ok:
         add(StepResult("replicas", "skipped", 0.0, "not booted: setup failed", hint=setup.hint))
@@ -399,8 +396,6 @@ def tests_beside_boots(
     """The tests, and meanwhile in a thread the setup and the boots: for projects whose tests
     share nothing with the servers (each runs in processes of its own, on ports of its own;
     the tests get no service URL). The steps come back in that order."""
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(1, thread_name_prefix="asgigen-boot") as pool:
         boots = pool.submit(setup_and_boots, python, project, specs, services)
         tests = run_tests(python, project)

@@ -6,15 +6,19 @@ import atexit
 import os
 import shlex
 import sys
+import tempfile
 import traceback
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from asgigen import __version__, processes
 from asgigen.console import Console
-from asgigen.errors import EXIT_INTERRUPTED, AsgigenError
+from asgigen.errors import EXIT_INTERRUPTED, AsgigenError, BadInputError
+
+if TYPE_CHECKING:
+    from asgigen.commands import Result
 
 # Options several commands share, declared once.
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors and the result.")]
@@ -128,10 +132,10 @@ def new(
     quiet: Quiet = False,
 ) -> None:
     """Create a project from the template, then run its tests and boot it under Uvicorn."""
-    from asgigen import project
+    from asgigen import commands  # lazy: keeps --help fast
 
     console = Console(quiet=quiet)
-    result = project.create(
+    result = commands.create(
         path,
         style=style,
         package=package,
@@ -148,7 +152,7 @@ def new(
         dry_run=dry_run,
         console=console,
     )
-    print(result)
+    _emit(result)
 
 
 @app.command()
@@ -177,10 +181,10 @@ def check(
     ] = 1,
 ) -> None:
     """Run a generated project's tests, then boot it and make real requests."""
-    from asgigen import project
+    from asgigen import commands  # lazy: keeps --help fast
 
-    print(
-        project.check(
+    _emit(
+        commands.check(
             paths or [],
             servers=server or [],
             isolated=isolated,
@@ -242,22 +246,20 @@ def update(
 
     The merge happens in a scratch copy, which must pass the project's checks (gates, tests,
     boot with probes) before anything is written; --no-verify skips that proof."""
-    from asgigen import project
-    from asgigen.errors import BadInputError
+    from asgigen import commands  # lazy: keeps --help fast
 
     if json_output and not check_only:
         raise BadInputError("--json goes with --check", hint="asgigen update --check --json")
     if check_only:
-        text, code = project.update_status(paths or [Path(".")], as_json=json_output)
-        print(text)
-        raise typer.Exit(code)
+        _emit(commands.update_status(paths or [Path(".")], as_json=json_output))
+        return
     if paths and len(paths) > 1:
         raise BadInputError(
             "update brings a template into one project at a time; several go with --check",
             hint="asgigen update --check " + " ".join(shlex.quote(str(p)) for p in paths),
         )
-    print(
-        project.update(
+    _emit(
+        commands.update(
             paths[0] if paths else Path("."),
             data=data or [],
             pretend=pretend,
@@ -297,8 +299,8 @@ def add(
 ) -> None:
     """Add a route, a websocket or another generator of the template to the project, with its
     test and its probe: `asgigen add route GET /greet/{name}`, `asgigen add websocket /chat`."""
-    from asgigen.add import add as run_add
-    from asgigen.add import offered
+    from asgigen.add import add as run_add  # lazy: keeps --help fast
+    from asgigen.add import offered  # lazy: keeps --help fast
 
     if generator is None:
         print(offered(project))
@@ -377,14 +379,13 @@ def validate(
     quiet: Quiet = False,
 ) -> None:
     """Render every variant of a template; run its gates and tests, boot it under each server."""
-    from asgigen import project
-    from asgigen.errors import BadInputError
+    from asgigen import commands  # lazy: keeps --help fast
 
     if pairwise and exhaustive:
         raise BadInputError("--pairwise and --exhaustive pick different cases", hint="give one")
 
-    print(
-        project.validate(
+    _emit(
+        commands.validate(
             template=template,
             vcs_ref=vcs_ref,
             trust=trust,
@@ -419,7 +420,7 @@ def explain(
     ] = None,
 ) -> None:
     """Explain how one request travels through a project: its server command, app and code."""
-    from asgigen.explain import explain as walkthrough
+    from asgigen.explain import explain as walkthrough  # lazy: keeps --help fast
 
     print(walkthrough(target))
 
@@ -427,7 +428,7 @@ def explain(
 @app.command()
 def styles() -> None:
     """List the styles of the built-in template (the choices of its `style` question)."""
-    from asgigen.styles import builtin_styles
+    from asgigen.styles import builtin_styles  # lazy: keeps --help fast
 
     found = builtin_styles()
     width = max(len(name) for name in found)
@@ -443,9 +444,18 @@ def cache(
     ] = False,
 ) -> None:
     """Where the check environments are cached (ASGIGEN_CACHE_DIR), and how much they hold."""
-    from asgigen.cache import cache_summary, clean_cache
+    from asgigen.cache import cache_summary, clean_cache  # lazy: keeps --help fast
 
     print(clean_cache() if clean else cache_summary())
+
+
+def _emit(result: Result) -> None:
+    """A command's result on stdout; then its error (mapped in main) or its exit code."""
+    print(result.text)
+    if result.error is not None:
+        raise result.error
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 def _fail(err: AsgigenError) -> NoReturn:
@@ -511,7 +521,6 @@ def _crash(err: Exception) -> NoReturn:
     """A bug: one line, and the traceback in a file."""
     if os.environ.get("ASGIGEN_DEBUG"):
         raise err
-    import tempfile
 
     fd, log = tempfile.mkstemp(prefix="asgigen-crash-", suffix=".log")
     with os.fdopen(fd, "w") as handle:

@@ -9,13 +9,17 @@ templates/CONTRACT.md.
 
 from __future__ import annotations
 
+import json
 import re
-import tomllib
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asgigen.discovery import find_app
 from asgigen.errors import BadInputError
+from asgigen.pyproject_file import PyprojectFile, read_pyproject, read_toml
+from asgigen.services import KINDS
 
 CONTRACT_FILE = "asgigen.toml"
 _NO_JSON = object()  # a probe that does not look at JSON (None is valid JSON: null)
@@ -104,21 +108,22 @@ class Contract:
         return None
 
 
-def load_contract(project: Path) -> Contract:
-    """The project's contract: declared in pyproject.toml or asgigen.toml, else discovered."""
-    pyproject = _read_toml(project / "pyproject.toml")
-    declared = pyproject.get("tool", {}).get("asgigen")
+def load_contract(project: Path, pyproject: PyprojectFile | None = None) -> Contract:
+    """The project's contract: declared in pyproject.toml or asgigen.toml, else discovered.
+    `pyproject`: the project's file when the caller read it already."""
+    pyproject = pyproject or read_pyproject(project)
+    declared = pyproject.table("tool").get("asgigen")
     if isinstance(declared, dict):
         return _parse(project, declared, "pyproject.toml [tool.asgigen]")
     standalone = project / CONTRACT_FILE
     if standalone.is_file():
-        return _parse(project, _read_toml(standalone), CONTRACT_FILE)
-    return discover(project)
+        return _parse(project, read_toml(standalone), CONTRACT_FILE)
+    return discover(project, pyproject)
 
 
-def has_declared_contract(project: Path) -> bool:
+def has_declared_contract(project: Path, pyproject: PyprojectFile | None = None) -> bool:
     """The project declares a contract of its own (pyproject.toml or asgigen.toml)."""
-    tool = _read_toml(project / "pyproject.toml").get("tool", {})
+    tool = (pyproject or read_pyproject(project)).table("tool")
     return isinstance(tool.get("asgigen"), dict) or (project / CONTRACT_FILE).is_file()
 
 
@@ -143,8 +148,6 @@ def _toml_key(key: str) -> str:
 
 
 def _toml_value(value: Any) -> str:
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -160,12 +163,10 @@ def _toml_value(value: Any) -> str:
     raise BadInputError(f"cannot write {value!r} into a contract")
 
 
-def discover(project: Path) -> Contract:
+def discover(project: Path, pyproject: PyprojectFile | None = None) -> Contract:
     """An undeclared project: its app where people name it (asgigen/discovery.py), else
     found the way `fastapi dev` finds one."""
-    from asgigen.discovery import find_app
-
-    named = find_app(project)
+    named = find_app(project, pyproject)
     if named is not None:
         where = f"discovered in {named.where}"
         return Contract(project, where, named.app, pythonpath=(named.pythonpath,), declared=False)
@@ -199,8 +200,6 @@ def _parse(project: Path, table: dict[str, Any], source: str) -> Contract:
         )
     run = table.get("run", [])
     if isinstance(run, str):
-        import shlex
-
         run = shlex.split(run)
     if not isinstance(run, list) or not all(isinstance(part, str) for part in run):
         raise BadInputError(f"{where}: run must be a command, as a list of strings")
@@ -264,8 +263,6 @@ def _additions(table: dict[str, Any], where: str) -> tuple[tuple[str, dict[str, 
 
 
 def _services(table: Any, where: str) -> tuple[Service, ...]:
-    from asgigen.services import KINDS
-
     if not isinstance(table, dict):
         raise BadInputError(f'{where} must be a table: postgres = {{ url-env = "APP_DB_URL" }}')
     services = []
@@ -372,12 +369,3 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None

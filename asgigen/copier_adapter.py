@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from asgigen.task_output import to_stderr
+
 
 @dataclass
 class LoadedTemplate:
@@ -38,7 +40,7 @@ def open_template(url: str, ref: str | None = None) -> Iterator[LoadedTemplate]:
     Private hooks: `copier._template.Template` (its `local_abspath`, `_raw_config`,
     `questions_data`, `commit` and `_cleanup`).
     """
-    from copier._template import Template
+    from copier._template import Template  # lazy: 0.6 s to import
 
     template = Template(url=url, ref=ref)
     try:
@@ -87,7 +89,6 @@ def render(
         overwrite=True,
     ) as worker:
         worker.__dict__["template"] = template.handle  # one clone, not two
-        from asgigen.task_output import to_stderr
 
         with contextlib.nullcontext() if ask else to_stderr():  # its tasks' output: stderr
             worker.run_copy()
@@ -104,7 +105,7 @@ def _fresh_copy_worker() -> type[Any]:
     project is rendered into a fresh staging directory whose files no index tracks yet, so
     that sync is a no-op by definition; `asgigen update` keeps copier's own behaviour.
     """
-    from copier._main import Worker
+    from copier._main import Worker  # lazy: 0.6 s to import
 
     class FreshCopyWorker(Worker):
         def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
@@ -140,8 +141,8 @@ def run_update(
     (`copier._subproject.Subproject`) preset with `old`. What the template's tasks print goes
     to stderr (asgigen's stdout holds the update's result), unless the questions are asked.
     """
-    from copier._main import Worker
-    from copier._template import Template
+    from copier._main import Worker  # lazy: 0.6 s to import
+    from copier._template import Template  # lazy: 0.6 s to import
 
     with Worker(
         src_path=template.url,
@@ -161,8 +162,6 @@ def run_update(
             made_with = Template(url=old[0], ref=old[1])
             worker.subproject._cleanup_hooks.append(made_with._cleanup)
             worker.subproject.__dict__["template"] = made_with
-        from asgigen.task_output import to_stderr
-
         with contextlib.nullcontext() if ask else to_stderr():  # its tasks' output: stderr
             worker.run_update()
 
@@ -181,7 +180,7 @@ class QuestionRules:
     """
 
     def __init__(self, template: LoadedTemplate) -> None:
-        from copier._main import Worker
+        from copier._main import Worker  # lazy: 0.6 s to import
 
         worker = Worker(src_path=template.url, dst_path=Path("."), vcs_ref=template.ref)
         worker.__dict__["template"] = template.handle
@@ -221,7 +220,7 @@ class QuestionRules:
             return None
 
         def compute(question: Any) -> Any:
-            from copier._types import MISSING
+            from copier._types import MISSING  # lazy: 0.6 s to import
 
             value = question.get_default()
             return None if value is MISSING else value
@@ -240,7 +239,7 @@ class QuestionRules:
             None if reads is None else tuple(repr(context.get(v)) for v in sorted(reads)),
         )
         if reads is None or cache_key not in self._cache:
-            from copier._user_data import AnswersMap, Question
+            from copier._user_data import AnswersMap, Question  # lazy: 0.6 s to import
 
             spec = self._questions[name]
             question = Question(
@@ -256,7 +255,7 @@ class QuestionRules:
     def _read_by(self, name: str, key: str) -> frozenset[str] | None:
         """The variables an expression reads; None (no caching) when it cannot be parsed."""
         if (name, key) not in self._reads:
-            from jinja2 import meta
+            from jinja2 import meta  # lazy: 20-70 ms to import
 
             source = self._questions[name].get(key)
             try:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from asgigen.errors import CheckFailedError
+from asgigen.pyproject_file import FILE, PyprojectFile, read_pyproject
 
 # Files where a project's start command is written, most authoritative first.
 COMMAND_FILES = (
@@ -67,21 +67,26 @@ class FoundApp:
     where: str  # "pyproject.toml [tool.fastapi] entrypoint", "Dockerfile", ...
 
 
-def find_app(project: Path) -> FoundApp | None:
-    """The app a project names for fastapi-cli or in a server command, if its module exists."""
-    entry = _fastapi_entrypoint(project)
+def find_app(project: Path, pyproject: PyprojectFile | None = None) -> FoundApp | None:
+    """The app a project names for fastapi-cli or in a server command, if its module exists.
+    `pyproject`: the project's file when the caller read it already."""
+    pyproject = pyproject or read_pyproject(project)
+    entry = _fastapi_entrypoint(pyproject)
     if entry is not None:
         found = _resolve(project, entry, None, "pyproject.toml [tool.fastapi] entrypoint")
         if found is not None:
             return found
     for name in COMMAND_FILES:
         path = project / name
-        if not path.is_file():
+        if name == FILE:
+            text = pyproject.text
+        elif not path.is_file():
             continue
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+        else:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
         for line in text.splitlines():
             match = _SERVER_COMMAND.search(line)
             if match is None:
@@ -93,12 +98,8 @@ def find_app(project: Path) -> FoundApp | None:
     return None
 
 
-def _fastapi_entrypoint(project: Path) -> str | None:
-    try:
-        data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    entry = data.get("tool", {}).get("fastapi", {}).get("entrypoint")
+def _fastapi_entrypoint(pyproject: PyprojectFile) -> str | None:
+    entry = pyproject.table("tool", "fastapi").get("entrypoint")
     return entry if isinstance(entry, str) and ":" in entry else None
 
 

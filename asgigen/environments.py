@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,9 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from uv import find_uv_bin
+
 from asgigen import cache, processes
 from asgigen.cache import cache_root as cache_root  # moved to asgigen.cache; re-exported
 from asgigen.errors import BadInputError, CheckFailedError
+from asgigen.pyproject_file import PyprojectFile
 from asgigen.requirements import (  # what a project installs: asgigen/requirements.py
     DEV_SETS,
     TEST_SETS,
@@ -57,10 +61,10 @@ ENV_LAYOUT = 3
 
 
 def needed(
-    project: Path, *, tools: list[str], servers: list[str]
+    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
 ) -> tuple[Requirements, list[str]]:
     """The project's requirements plus the servers and gate tools it lacks, deduplicated."""
-    declared = read_requirements(project)
+    declared = read_requirements(project, pyproject)
     if not declared.found:
         raise CheckFailedError(
             f"found no dependencies to install in {project}: no [project], [tool.poetry] or "
@@ -71,8 +75,8 @@ def needed(
     wanted = [*declared.runtime, *declared.test]
     if tools:
         wanted += declared.dev  # where projects declare their linters, stubs and plugins
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     for extra in [*servers, *tools]:
         if not mentions(wanted, (canonicalize_name(Requirement(extra).name),)):
@@ -81,15 +85,13 @@ def needed(
 
 
 def uv_binary() -> str:
-    from uv import find_uv_bin
-
     return str(find_uv_bin())
 
 
 def base_python(requires_python: str | None) -> str:
     """An interpreter that satisfies the project's requires-python: this one, else one uv finds
     (uv-managed or on PATH), else a pyenv version."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # lazy: 10-20 ms to import
 
     if not requires_python:
         return sys.executable
@@ -121,7 +123,7 @@ def base_python(requires_python: str | None) -> str:
 
 def pyenv_python(spec: SpecifierSet) -> str | None:
     """The newest Python pyenv installed that `spec` allows (PYENV_ROOT, else ~/.pyenv)."""
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import InvalidVersion, Version  # lazy: 10-20 ms to import
 
     root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
     found = []
@@ -145,8 +147,6 @@ class Environment:
 
 
 def _quote(text: str) -> str:
-    import shlex
-
     return shlex.quote(text)
 
 
@@ -188,9 +188,11 @@ def _install(uv: str, venv: Path, base: str, packages: list[str], cwd: Path) -> 
     (venv / BYTECODE).mkdir(exist_ok=True)
 
 
-def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -> Environment:
+def cached_environment(
+    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
+) -> Environment:
     """The cached environment for this project's requirements, built when missing."""
-    declared, packages = needed(project, tools=tools, servers=servers)
+    declared, packages = needed(project, tools=tools, servers=servers, pyproject=pyproject)
     base = base_python(declared.requires_python)
     key_source = json.dumps(
         {"layout": ENV_LAYOUT, "python": _python_identity(base), "packages": sorted(packages)}
@@ -221,10 +223,10 @@ def cached_environment(project: Path, *, tools: list[str], servers: list[str]) -
 
 @contextlib.contextmanager
 def isolated_environment(
-    project: Path, *, tools: list[str], servers: list[str]
+    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
 ) -> Iterator[Environment]:
     """A fresh environment with the project itself installed (not editable); removed after."""
-    declared, packages = needed(project, tools=tools, servers=servers)
+    declared, packages = needed(project, tools=tools, servers=servers, pyproject=pyproject)
     extras = declared.test_extras
     own = f"{project}[{','.join(extras)}]" if extras else str(project)
     # Everything besides the project too: a dependency group, a Poetry group or a lock file's
@@ -252,7 +254,7 @@ def register_project(venv: Path, declared: Requirements) -> None:
     """
     if not declared.name or not declared.version:
         return
-    from packaging.utils import canonicalize_name
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     name = canonicalize_name(declared.name).replace("-", "_")
     for site in venv.glob("lib/python*/site-packages"):

@@ -15,13 +15,16 @@ import re
 import shlex
 import tempfile
 import textwrap
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asgigen.contract import CONTRACT_FILE, Contract, load_contract
+from asgigen.contract import CONTRACT_FILE, Contract, discover, load_contract
 from asgigen.errors import BadInputError
+from asgigen.generate import GenerateRequest, new_project
+from asgigen.project_layout import candidates, is_python_project, locate
+from asgigen.pyproject_file import PyprojectFile, read_pyproject, read_toml
+from asgigen.styles import builtin_styles
 
 DEFAULT_STYLE = "routed"
 _WIDTH = 96
@@ -62,14 +65,10 @@ def explain(target: str | None) -> str:
     path = Path(target).expanduser()
     if path.is_dir() and is_project(path):
         return walkthrough(path, target)
-    if path.is_dir():
-        from asgigen.project_layout import candidates, is_python_project, locate
-
-        if is_python_project(path) or candidates(path):
-            project = locate(path)  # as `check` finds it: one subfolder, or an error naming them
-            shown = target if project == path else str(Path(target) / project.relative_to(path))
-            return walkthrough(project, shown)
-    from asgigen.styles import builtin_styles
+    if path.is_dir() and (is_python_project(path) or candidates(path)):
+        project = locate(path)  # as `check` finds it: one subfolder, or an error naming them
+        shown = target if project == path else str(Path(target) / project.relative_to(path))
+        return walkthrough(project, shown)
 
     styles = builtin_styles()
     if target in styles:
@@ -86,8 +85,6 @@ def explain(target: str | None) -> str:
 
 def is_project(path: Path) -> bool:
     """A Python project: packaging metadata, or an ASGI app asgigen can discover."""
-    from asgigen.contract import discover
-
     if any((path / name).is_file() for name in _PROJECT_FILES):
         return True
     return discover(path).app is not None
@@ -103,8 +100,6 @@ def enclosing_project(start: Path) -> Path | None:
 
 def explain_style(style: str, note: str | None = None) -> str:
     """Render the built-in template's `style` into a temporary project and explain that."""
-    from asgigen.generate import GenerateRequest, new_project
-
     with tempfile.TemporaryDirectory(prefix="asgigen-explain-") as tmp:
         project = Path(tmp) / "demo"
         new_project(GenerateRequest(target=project, style=style, defaults=True, interactive=False))
@@ -116,8 +111,9 @@ def explain_style(style: str, note: str | None = None) -> str:
 
 def walkthrough(project: Path, shown: str | None, heading: str | None = None) -> str:
     """Every step of one request through `project`, with the places it happens in."""
-    contract = load_contract(project)
-    declared, source = declared_steps(project)
+    pyproject = read_pyproject(project)
+    contract = load_contract(project, pyproject)
+    declared, source = declared_steps(project, pyproject)
     steps = [
         Step(
             "client → server",
@@ -316,15 +312,15 @@ def _relative(project: Path, path: Path) -> str:
         return str(path)
 
 
-def declared_steps(project: Path) -> tuple[list[DeclaredStep], str]:
-    """The project's `explain` entries, from where its contract lives, and that place."""
-    table: Any = None
+def declared_steps(
+    project: Path, pyproject: PyprojectFile | None = None
+) -> tuple[list[DeclaredStep], str]:
+    """The project's `explain` entries, from where its contract lives, and that place.
+    `pyproject`: the project's file when the caller read it already."""
+    table: Any = (pyproject or read_pyproject(project)).table("tool").get("asgigen")
     source = "pyproject.toml"
-    pyproject = project / "pyproject.toml"
-    if pyproject.is_file():
-        table = _toml(pyproject).get("tool", {}).get("asgigen")
     if not isinstance(table, dict) and (project / CONTRACT_FILE).is_file():
-        table, source = _toml(project / CONTRACT_FILE), CONTRACT_FILE
+        table, source = read_toml(project / CONTRACT_FILE), CONTRACT_FILE
     if not isinstance(table, dict):
         return [], source
     entries = table.get("explain", [])
@@ -358,10 +354,3 @@ def _step(entry: dict[str, Any], where: str) -> DeclaredStep:
         file=values["file"],
         symbol=values["symbol"],
     )
-
-
-def _toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None

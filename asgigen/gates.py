@@ -5,26 +5,19 @@ from __future__ import annotations
 import glob
 import os
 import shlex
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from asgigen.environments import locked
+from asgigen.pyproject_file import PyprojectFile, read_pyproject
 from asgigen.steps import StepResult, project_env, run_step
 
 
-def _pyproject(project: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
-
-
-def configured(project: Path) -> list[str]:
-    """The gate tools this project configures: "ruff", "mypy", both or none."""
-    tool = _pyproject(project).get("tool", {})
+def configured(project: Path, pyproject: PyprojectFile | None = None) -> list[str]:
+    """The gate tools this project configures: "ruff", "mypy", both or none. `pyproject`: the
+    project's file when the caller read it already."""
+    tool = (pyproject or read_pyproject(project)).table("tool")
     gates = []
     if "ruff" in tool or any((project / name).is_file() for name in ("ruff.toml", ".ruff.toml")):
         gates.append("ruff")
@@ -39,7 +32,13 @@ def configured(project: Path) -> list[str]:
     return gates
 
 
-def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list[StepResult]:
+def run_gates(
+    python: str,
+    project: Path,
+    gates: list[str],
+    cache: Path,
+    pyproject: PyprojectFile | None = None,
+) -> list[StepResult]:
     """Each configured gate with the project's own settings, in the check environment.
 
     `cache` is a directory of the environment the gates run in, for mypy's cache.
@@ -67,7 +66,7 @@ def run_gates(python: str, project: Path, gates: list[str], cache: Path) -> list
         env = project_env(python=python)
         with _mypy_cache(cache) as mypy_cache:
             command = [python, "-m", "mypy", "--cache-dir", str(mypy_cache)]
-            command += _mypy_targets(project)
+            command += _mypy_targets(project, pyproject)
             steps.append(run_step("mypy", command, project, hint=f"{cd} mypy", env=env)[0])
     return steps
 
@@ -91,7 +90,7 @@ def _mypy_cache(environment: Path) -> Iterator[Path]:
         yield caches / "shared-0"
 
 
-def _mypy_targets(project: Path) -> list[str]:
+def _mypy_targets(project: Path, pyproject: PyprojectFile | None = None) -> list[str]:
     """What mypy checks (the config's `files`, else src/ or the project), as absolute paths.
 
     mypy trusts a cached module whose path, size and mtime are unchanged. Relative paths
@@ -99,7 +98,7 @@ def _mypy_targets(project: Path) -> list[str]:
     same second can have a file of the same size with other contents; an absolute path is
     the project's own, so a cache shared by projects makes mypy compare the file's hash.
     """
-    files = _pyproject(project).get("tool", {}).get("mypy", {}).get("files")
+    files = (pyproject or read_pyproject(project)).table("tool", "mypy").get("files")
     if isinstance(files, str):
         files = files.split(",")  # mypy accepts a comma-separated string too
     if not files:

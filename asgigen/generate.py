@@ -15,9 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asgigen import naming, processes
+from asgigen import answers_file, naming, processes, render_extensions
+from asgigen.contract import CONTRACT_FILE, dump_toml, has_declared_contract
+from asgigen.copier_adapter import render
 from asgigen.errors import AsgigenError, BadInputError, TemplateError
-from asgigen.template import Question, Template
+from asgigen.project_layout import locate
+from asgigen.shadowing import shadowed
+from asgigen.template import Question, Template, load
+from asgigen.template_history import template_version
 
 ANSWERS_FILE = ".copier-answers.yml"
 # What the answers file records as `_src_path` for the built-in template: a name, not a
@@ -27,7 +32,7 @@ BUILTIN_SOURCE = "asgigen:builtin"
 
 def load_yaml(text: str) -> Any:
     """Parse YAML with libyaml's C loader when present: several times faster than pure Python."""
-    import yaml
+    import yaml  # lazy: 10-35 ms to import
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)
@@ -79,7 +84,7 @@ def parse_data_pairs(pairs: list[str]) -> dict[str, str]:
 
 def load_data_file(path: Path) -> dict[str, Any]:
     """Answers from a YAML or JSON file (JSON is YAML, so one parser reads both)."""
-    import yaml
+    import yaml  # lazy: 10-35 ms to import
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -270,8 +275,6 @@ def is_interactive() -> bool:
 
 def new_project(request: GenerateRequest) -> GenerateResult:
     """Render a project into `request.target` atomically and return what was written."""
-    from asgigen.template import load
-
     started = time.perf_counter()
     source = None if request.template is None else str(request.template)
     target = Path(os.path.abspath(request.target.expanduser()))  # no symlink resolution
@@ -309,7 +312,6 @@ def new_project(request: GenerateRequest) -> GenerateResult:
                     request.before_move(rendered, files, target)
                 with processes.deferred():  # a signal now lands after the move, not during it
                     _move_into_place(rendered, target)
-    from asgigen import answers_file
 
     written = [name for name in files if Path(name).name.startswith(".copier-answers")]
     return GenerateResult(
@@ -327,8 +329,6 @@ def new_project(request: GenerateRequest) -> GenerateResult:
 
 def _project_in(rendered: Path, template: Template) -> Path:
     """Where the contract lands: the project's folder (see project_layout), else the root."""
-    from asgigen.project_layout import locate
-
     try:
         return locate(rendered, template.declaration.project_dir)
     except BadInputError:
@@ -339,8 +339,6 @@ def _project_in(rendered: Path, template: Template) -> Path:
 
 def _refuse_shadowing(project: Path, *, builtin: bool) -> None:
     """A package named as a dependency of this variant imports itself instead: refused."""
-    from asgigen.shadowing import shadowed
-
     for package, distribution in shadowed(project):
         raise BadInputError(
             f"package name {package!r} would shadow {distribution!r}, which this project "
@@ -353,12 +351,10 @@ def _refuse_shadowing(project: Path, *, builtin: bool) -> None:
 
 def land_contract(template: Template, project: Path, answers: dict[str, Any]) -> None:
     """Write the contract the template declares, unless the project renders its own."""
-    from asgigen.contract import CONTRACT_FILE, dump_toml, has_declared_contract
-
     declared = template.declaration.contract
     if declared is None or has_declared_contract(project):
         return
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.sandbox import SandboxedEnvironment  # lazy: 20-70 ms to import
 
     environment = SandboxedEnvironment(keep_trailing_newline=True)
 
@@ -392,9 +388,7 @@ def _render(
 ) -> dict[str, Any]:
     """Render; a trusted template's missing Jinja extensions are installed for it (see
     render_extensions) and the render tried again, their names added to `installed`."""
-    from copier.errors import ExtensionNotFoundError
-
-    from asgigen import render_extensions
+    from copier.errors import ExtensionNotFoundError  # lazy: 0.6 s to import
 
     tried: set[str] = set()
     while True:
@@ -416,14 +410,12 @@ def _render(
 def _render_once(
     template: Template, destination: Path, answers: dict[str, Any], *, ask: bool, trust: bool
 ) -> dict[str, Any]:
-    from copier.errors import (
+    from copier.errors import (  # lazy: 0.6 s to import
         CopierAnswersInterrupt,
         CopierError,
         ExtensionNotFoundError,
         UnsafeTemplateError,
     )
-
-    from asgigen.copier_adapter import render
 
     try:
         return render(template.loaded, destination, answers, ask=ask, trust=trust)
@@ -455,8 +447,6 @@ def _first_line(err: Exception) -> str:
 
 def record_builtin_source(answers_file: Path, version: str | None = None) -> None:
     """Point the answers file at the built-in template by name and version, not by path."""
-    from asgigen.template_history import template_version
-
     version = version or template_version()
     if not answers_file.is_file():
         return

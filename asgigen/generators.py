@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 import subprocess
 import tempfile
 import time
@@ -25,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asgigen.contract import dump_toml, load_contract
 from asgigen.errors import BadInputError, CheckFailedError, TemplateError
+from asgigen.steps import project_env
 
 PLAN_FILE = "asgigen-add.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -91,8 +94,6 @@ class Run:
     env: tuple[tuple[str, str], ...] = ()
 
     def shown(self) -> str:
-        import shlex
-
         return shlex.join(self.command)
 
 
@@ -150,7 +151,7 @@ def render(
     template_root: Path, generator: Generator, answers: Mapping[str, Any], data: Mapping[str, Any]
 ) -> Plan:
     """Render `generator` with the project's answers and its own; return its plan."""
-    from copier import run_copy
+    from copier import run_copy  # lazy: 0.6 s to import
 
     source = (template_root / generator.path).resolve()
     if not source.is_relative_to(template_root.resolve()) or not (
@@ -241,8 +242,6 @@ def _read_plan(path: Path, name: str) -> Plan:
 def apply(plan: Plan, changes: Changes, contract_file: str, *, reapply: bool = False) -> list[str]:
     """Put the plan into `changes`. Adding: anything there already is a duplicate (an error).
     Re-applying after an update: only what is missing; returns the anchors that are gone."""
-    from asgigen.contract import load_contract
-
     missing: list[str] = []
     for name, content in plan.files.items():
         if changes.text(name) is not None:
@@ -319,8 +318,6 @@ def add_probes(
     text: str, contract_file: str, http: list[dict[str, Any]], websocket_echo: list[str]
 ) -> str:
     """The contract file with more probes: HTTP ones appended, websocket paths in its list."""
-    from asgigen.contract import dump_toml
-
     prefix = "tool.asgigen." if contract_file == "pyproject.toml" else ""
     if websocket_echo:
         text = _extend_websocket_echo(text, prefix, websocket_echo)
@@ -339,8 +336,6 @@ def add_probes(
 
 
 def _extend_websocket_echo(text: str, prefix: str, paths: list[str]) -> str:
-    from asgigen.contract import dump_toml
-
     line = re.compile(r"^(websocket-echo\s*=\s*\[)([^\]\n]*)(\][ \t]*)$", re.M)
     found = line.search(text)
     quoted = ", ".join(dump_toml({"p": p}).split(" = ", 1)[1].strip() for p in paths)
@@ -360,8 +355,6 @@ def _extend_websocket_echo(text: str, prefix: str, paths: list[str]) -> str:
 
 def record(text: str, contract_file: str, generator: str, data: Mapping[str, Any]) -> str:
     """The contract file with this addition recorded (`additions`), for `asgigen update`."""
-    from asgigen.contract import dump_toml
-
     prefix = "tool.asgigen." if contract_file == "pyproject.toml" else ""
     entry = {"generator": generator, "data": dict(data)}
     block = dump_toml({f"{prefix}additions": [entry]})
@@ -376,8 +369,6 @@ def run_steps(runs: list[Run], project: Path, python: str, console: Any = None) 
     """Each `[[run]]` command in the project, `python` being the check environment's; the
     first that fails raises CheckFailedError naming it, with its output. `console` (a
     console.Console) gets a progress line for each."""
-    from asgigen.steps import project_env
-
     with tempfile.TemporaryDirectory(prefix="asgigen-add-run-") as scratch:
         for run in runs:
             started = time.perf_counter()

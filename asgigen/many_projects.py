@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asgigen.check import resolve_servers, run_checks
 from asgigen.console import Console
-from asgigen.errors import AsgigenError
+from asgigen.errors import EXIT_BAD_INPUT, AsgigenError
+from asgigen.update import EXIT_BEHIND, check_update
+from asgigen.verified_update import failed_names
 
 if TYPE_CHECKING:
     from asgigen.check import CheckReport
@@ -44,8 +47,6 @@ class ManyChecks:
         return f"{line}; broken: {', '.join(self.broken)}" if self.broken else line
 
     def text(self) -> str:
-        from asgigen.verified_update import failed_names
-
         rows = []
         for path, report in self.reports:
             name = _name(path, report)
@@ -114,9 +115,6 @@ class ManyStatuses:
     @property
     def exit_code(self) -> int:
         """2 when a project could not be read, else 3 when one is behind (as for one), else 0."""
-        from asgigen.errors import EXIT_BAD_INPUT
-        from asgigen.update import EXIT_BEHIND
-
         if self.errors:
             return EXIT_BAD_INPUT
         return EXIT_BEHIND if self.behind else 0
@@ -134,8 +132,6 @@ def check_many(
     paths: list[Path], *, servers: list[str], isolated: bool, console: Console
 ) -> ManyChecks:
     """Run each project's checks, one after the other; never raises for one project."""
-    from asgigen.check import resolve_servers, run_checks
-
     resolve_servers(servers)  # a bad --server is the user's mistake once, not per project
     many = ManyChecks()
     for path in paths:
@@ -152,8 +148,6 @@ def check_many(
 
 def statuses(paths: list[Path]) -> ManyStatuses:
     """Whether each project is on its template's newest version."""
-    from asgigen.update import check_update
-
     many = ManyStatuses()
     for path in paths:
         try:

@@ -121,8 +121,8 @@ def matches(actual: Any, expected: Any) -> bool:
 
 def check_websocket_echo(host: str, port: int, path: str) -> None:
     """A text and a binary message sent to `path` come back unchanged, each as it was."""
-    from websockets.exceptions import WebSocketException
-    from websockets.sync.client import connect
+    from websockets.exceptions import WebSocketException  # lazy: 30-120 ms to import
+    from websockets.sync.client import connect  # lazy: 30-120 ms to import
 
     try:
         with connect(

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from asgigen.console import Console
+
 if TYPE_CHECKING:
     from asgigen.steps import StepResult
 
@@ -37,8 +39,7 @@ class GeneratedProject:
 
     def check(self, servers: tuple[str, ...] = ("uvicorn",)) -> list[StepResult]:
         """Gates the project configures, its tests and a live boot under each server."""
-        from asgigen.check import run_checks
-        from asgigen.console import Console
+        from asgigen.check import run_checks  # lazy: pytest loads this plugin in every run
 
         report = run_checks(
             self.path, servers=list(servers), isolated=self.isolated, console=Console(quiet=True)
@@ -46,8 +47,7 @@ class GeneratedProject:
         return report.steps
 
     def run_tests(self) -> StepResult:
-        from asgigen.check import run_checks
-        from asgigen.console import Console
+        from asgigen.check import run_checks  # lazy: pytest loads this plugin in every run
 
         steps = run_checks(self.path, with_gates=False, console=Console(quiet=True)).steps
         return next(step for step in steps if step.name in {"tests", "environment"})
@@ -61,7 +61,7 @@ def asgigen_project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., GeneratedProject]:
     """A factory: `asgigen_project(template=..., vcs_ref=..., isolated=..., **answers)`."""
-    from asgigen import generate
+    from asgigen import generate  # lazy: pytest loads this plugin in every run
 
     configured = request.config.getini("asgigen_template")
     default_template = Path(str(request.config.rootpath)) / str(configured) if configured else None

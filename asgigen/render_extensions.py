@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 
+from asgigen.environments import cache_root, locked, uv_binary
 from asgigen.errors import TemplateError
 
 _MISSING = re.compile(r"No module named '([^']+)'")
@@ -40,8 +41,6 @@ def distribution(module: str) -> str:
 
 def install_command(module: str) -> str:
     """The command that installs `module`'s distribution beside asgigen, verbatim."""
-    from asgigen.environments import uv_binary
-
     return (
         f"{shlex.quote(uv_binary())} pip install --python {shlex.quote(sys.executable)} "
         f"{distribution(module)}"
@@ -59,8 +58,6 @@ def not_installed(module: str) -> TemplateError:
 def provide(module: str) -> str:
     """Install `module`'s distribution into its cache directory (once) and make it importable;
     return the distribution's name. Raises TemplateError naming the command when it fails."""
-    from asgigen.environments import cache_root, locked, uv_binary
-
     name = distribution(module)
     root = cache_root() / "render-extensions"
     root.mkdir(parents=True, exist_ok=True)

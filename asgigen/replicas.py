@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from asgigen import balancer as lb
+from asgigen import services
 from asgigen.contract import Contract
 from asgigen.errors import BadInputError, CheckFailedError
 from asgigen.probes import check_http, request, run_probes
@@ -335,8 +336,6 @@ def _database_url(contract: Contract, services: dict[str, str]) -> str | None:
 def outage_step(
     group: Replicas, front: lb.Balancer, contract: Contract, database: str
 ) -> StepResult:
-    from asgigen import services
-
     name = "replicas:outage"
     if not services.is_throwaway(database):
         return StepResult(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from asgigen.errors import BadInputError, CheckFailedError
+from asgigen.pyproject_file import PyprojectFile, read_pyproject
 
 # Extras and dependency groups that hold a project's test requirements, most usual first.
 TEST_SETS = ("test", "tests", "testing")
@@ -68,9 +70,10 @@ class Requirements:
         return f"{' + '.join(self.sources)}: {count} package(s)"
 
 
-def read_requirements(project: Path) -> Requirements:
-    """Every source of requirements the project has, combined."""
-    data = _pyproject(project)
+def read_requirements(project: Path, pyproject: PyprojectFile | None = None) -> Requirements:
+    """Every source of requirements the project has, combined. `pyproject`: the project's
+    file when the caller read it already."""
+    data = (pyproject or read_pyproject(project)).data
     meta = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
     name = meta.get("name") if isinstance(meta.get("name"), str) else None
     python = meta.get("requires-python")
@@ -80,7 +83,7 @@ def read_requirements(project: Path) -> Requirements:
     if meta:
         _read_pep621(data, meta, result)
     if (project / "uv.lock").is_file() and meta:
-        _read_uv_lock(project, result)
+        _read_uv_lock(project, data, result)
     poetry = data.get("tool", {}).get("poetry")
     if isinstance(poetry, dict):
         _read_poetry(poetry, result)
@@ -98,16 +101,6 @@ def read_requirements(project: Path) -> Requirements:
     _read_requirement_files(project, result)
     _keep_dev_when_it_holds_the_tests(result)
     return result
-
-
-def _pyproject(project: Path) -> dict[str, Any]:
-    path = project / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{path} cannot be read as TOML: {err}") from None
 
 
 # --- PEP 621 and PEP 735
@@ -135,8 +128,8 @@ def _read_pep621(data: dict[str, Any], meta: dict[str, Any], result: Requirement
 
 def _expand(items: list[Any], extras: dict[str, Any], own: str | None) -> list[str]:
     """Requirements, with the project's references to its own extras replaced by them."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     result: list[str] = []
     for text in items:
@@ -170,15 +163,15 @@ def dependency_group(
 # --- uv.lock
 
 
-def _read_uv_lock(project: Path, result: Requirements) -> None:
+def _read_uv_lock(project: Path, data: dict[str, Any], result: Requirements) -> None:
     """Replace what [project] asks for by the versions uv.lock pins for it."""
-    from asgigen.environments import uv_binary
+    from asgigen.environments import uv_binary  # lazy: cycle, environments imports this module
 
     command = [uv_binary(), "export", "--frozen", "--format", "requirements-txt", "--no-hashes"]
     command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet"]
     for extra in result.test_extras:
         command += ["--extra", extra]
-    groups = _pyproject(project).get("dependency-groups", {}) or {}
+    groups = data.get("dependency-groups", {}) or {}
     for group in (*TEST_SETS, *DEV_SETS):
         if group in groups:
             command += ["--group", group]
@@ -318,8 +311,8 @@ def _pin_to_lock(project: Path, result: Requirements) -> None:
     lock's version does not satisfy (a lock older than pyproject.toml) keeps its range;
     dependencies of dependencies are resolved by uv within the pinned ones' ranges.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     lock = next((project / name for name in LOCK_FILES if (project / name).is_file()), None)
     if lock is None or not result.sources:
@@ -416,8 +409,8 @@ def _keep_dev_when_it_holds_the_tests(result: Requirements) -> None:
 
 def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:
     """Whether any of `requirements` names one of the (canonical) distribution `names`."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
     for text in requirements:
         try:
@@ -428,16 +421,14 @@ def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:
     return False
 
 
-def run_prefix(project: Path, uv: str) -> str:
+def run_prefix(project: Path, uv: str, pyproject: PyprojectFile | None = None) -> str:
     """How to run a command with the project's dependencies, verbatim in a fresh shell.
 
     `uv run` installs what `[project]` (or uv.lock) declares; a Poetry-only project needs
     Poetry's own environment (Poetry itself run by uv), and a project with only requirements
     files gets them with `--with-requirements`.
     """
-    import shlex
-
-    found = read_requirements(project)
+    found = read_requirements(project, pyproject)
     if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in found.sources):
         return f"{uv} run"
     if any(source.startswith("poetry") for source in found.sources):

@@ -11,7 +11,10 @@ from typing import Any
 
 from asgigen import answer_space
 from asgigen.console import Console
+from asgigen.copier_adapter import QuestionRules
 from asgigen.errors import AsgigenError, BadInputError, TemplateError
+from asgigen.generate import validate_answers
+from asgigen.servers import SERVERS
 from asgigen.template import Template, Variant
 
 DEFAULT_VARIANT = "default"
@@ -74,8 +77,6 @@ class Space:
     """The template's questions as copier evaluates them: conditions, defaults, dimensions."""
 
     def __init__(self, template: Template, data: Mapping[str, Any]) -> None:
-        from asgigen.copier_adapter import QuestionRules
-
         self.template = template
         self.data = dict(data)
         try:
@@ -192,7 +193,6 @@ def select(template: Template, request: Request, console: Console) -> list[Case]
     if request.case is not None and request.shard is not None:
         raise BadInputError("--case runs one case; --shard a part of many", hint="give one")
     _check_styles(template, request.styles)
-    from asgigen.generate import validate_answers
 
     request = replace(request, data=validate_answers(template.questions, request.data))
     space = Space(template, request.data)
@@ -278,8 +278,6 @@ def _find_case(template: Template, space: Space, request: Request) -> list[Case]
     A declared variant and an answer set may share a name with different answers: `--case`
     with `--pairwise` or `--exhaustive` means the answer set, without them the variant.
     """
-    from asgigen.servers import SERVERS
-
     every = list(SERVERS)
     order = ("declared", "exhaustive") if request.selection == "declared" else ("exhaustive",)
     for selection in order:

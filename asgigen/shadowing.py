@@ -6,9 +6,10 @@ template decides, variant by variant; asgigen's Python holds no list of them."""
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
+
+from asgigen.pyproject_file import PyprojectFile, TomlFileError, read_pyproject
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _LAYOUT = frozenset({"tests", "test", "docs"})
@@ -45,11 +46,13 @@ def own_packages(project: Path) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def shadowed(project: Path) -> list[tuple[str, str]]:
-    """(package, distribution) for each own package named as a dependency imports."""
+def shadowed(project: Path, file: PyprojectFile | None = None) -> list[tuple[str, str]]:
+    """(package, distribution) for each own package named as a dependency imports. `file`:
+    the project's pyproject.toml when the caller read it already; one that is not TOML
+    shadows nothing (reading the project reports it)."""
     try:
-        pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        pyproject = (file or read_pyproject(project)).data
+    except TomlFileError:
         return []
     itself = import_name(str(pyproject.get("project", {}).get("name", "")))
     # A project that names itself (an extra pulling in `demo[test]`) is not its own dependency.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asgigen import processes
+from asgigen.environments import bytecode_dir
 
 STEP_TIMEOUT = 600.0
 
@@ -33,8 +34,6 @@ def project_env(extra: dict[str, str] | None = None, python: str | None = None) 
     Bytecode goes to the directory of the check environment `python` belongs to, where it is
     kept from one run to the next; with no such directory, none is written.
     """
-    from asgigen.environments import bytecode_dir
-
     env = dict(os.environ)
     prefix = bytecode_dir(python) if python else None
     if prefix is not None:

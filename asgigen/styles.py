@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgigen import template
 from asgigen.errors import TemplateError
+from asgigen.generate import load_yaml
 
 
 def builtin_styles() -> dict[str, str]:
     """Each style of the built-in template, with its one-line summary (from the choice label)."""
-    from asgigen.generate import load_yaml
-    from asgigen.template import builtin_template
-
-    config = load_yaml((builtin_template() / "copier.yml").read_text(encoding="utf-8"))
+    config = load_yaml((template.builtin_template() / "copier.yml").read_text(encoding="utf-8"))
     question: Any = config.get("style") if isinstance(config, dict) else None
     choices = question.get("choices") if isinstance(question, dict) else None
     if not choices:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from asgigen import template_history
 from asgigen.copier_adapter import LoadedTemplate, open_template
 from asgigen.errors import BadInputError, TemplateError
 from asgigen.errors import last_line as _last_line
@@ -133,7 +136,7 @@ def _held_stderr() -> Iterator[None]:
 
 def _invalid_yaml(source: str, err: ValueError) -> None:
     """Raise naming the file, line and YAML problem when copier rejected its config file."""
-    import yaml
+    import yaml  # lazy: 10-35 ms to import
 
     cause = err.__cause__
     if not isinstance(cause, yaml.YAMLError):
@@ -152,10 +155,6 @@ def _invalid_yaml(source: str, err: ValueError) -> None:
 def _builtin_release(version: str) -> Iterator[Path]:
     """A git repository of the built-in template's released versions (what `update` merges
     with), to render `version` from; an error naming the versions when it is not one."""
-    import tempfile
-
-    from asgigen import template_history
-
     with tempfile.TemporaryDirectory(prefix="asgigen-template-history-") as tmp:
         live = template_history.template_version()
         repo = template_history.build_repo(Path(tmp) / "template", builtin_template(), live)
@@ -171,7 +170,6 @@ def _builtin_release(version: str) -> Iterator[Path]:
 
 def _no_such_ref(source: str, url: str, ref: str) -> None:
     """Raise naming `ref` and the tags there are, when `url` is a git repository without it."""
-    import subprocess
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return run_git(*args, cwd=Path.cwd(), timeout=60)

@@ -27,7 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from asgigen import git, template_history
+from asgigen import (
+    answers_file,
+    copier_adapter,
+    generate,
+    git,
+    processes,
+    template,
+    template_history,
+)
+from asgigen.add import reapply
+from asgigen.answers_file import find
 from asgigen.errors import BadInputError, TemplateError
 from asgigen.errors import last_line as _last_line
 from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml, record_builtin_source
@@ -89,7 +99,7 @@ class UpdateCheck:
 
 def _pep440(version: str) -> Version:
     """copier's reading of a version: a tag, or `git describe`'s tag-count-ghash."""
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import InvalidVersion, Version  # lazy: 10-20 ms to import
 
     described = re.fullmatch(r"(.+)-(\d+)-g(\w+)", version)
     try:
@@ -112,9 +122,7 @@ def _project(path: Path) -> Path:
 
 
 def _read_answers(project: Path) -> dict[str, Any]:
-    import yaml
-
-    from asgigen.answers_file import find
+    import yaml  # lazy: 10-35 ms to import
 
     answers_file = find(project)  # `_answers_file` may have named it otherwise
     try:
@@ -187,8 +195,6 @@ def _require_clean_git(project: Path) -> list[str]:
 def _set_aside(project: Path, names: list[str]) -> Iterator[None]:
     """Move the tolerated untracked files out of the tree while copier merges (it refuses any
     untracked file), into the repository's own directory, and always put them back."""
-    from asgigen import processes
-
     if not names:
         yield
         return
@@ -220,10 +226,8 @@ class _Source:
 
 def _history_repo(history: list[TemplateVersion] | None, into: Path) -> Path:
     if history is None:
-        from asgigen.template import builtin_template
-
         live = template_history.template_version()
-        return template_history.build_repo(into, builtin_template(), live)
+        return template_history.build_repo(into, template.builtin_template(), live)
     template_history.open_repo(into, bundle=None)
     for entry in history:
         template_history.commit_version(into, entry.source, entry.version)
@@ -277,9 +281,7 @@ def update_project(
     history: list[TemplateVersion] | None = None,
 ) -> UpdateResult:
     """Re-apply the template to the project at `path`; the result names any conflicts."""
-    from copier.errors import CopierError, UserMessageError
-
-    from asgigen import answers_file, copier_adapter, generate, template
+    from copier.errors import CopierError, UserMessageError  # lazy: 0.6 s to import
 
     project = _project(path)
     answers = _read_answers(project)
@@ -306,7 +308,6 @@ def update_project(
                 raise TemplateError(f"update failed: {_last_line(str(err))}") from None
             # What `asgigen add` added and the merge lost (a file the release rewrote) goes
             # back, from the new release's generators.
-            from asgigen.add import reapply
 
             reapplied = reapply(project, new.path, new.declaration.generators)
         if source.builtin:
@@ -375,7 +376,7 @@ def _keep_dropped_edits(
     a removed file) including the owner's edits there. Each such edit is merged into the file
     that took its place (same name, most similar content), or the owner's file is kept.
     """
-    from copier import run_copy
+    from copier import run_copy  # lazy: 0.6 s to import
 
     with tempfile.TemporaryDirectory(prefix="asgigen-old-render-") as tmp:
         old_render = Path(tmp) / "old"
@@ -482,8 +483,6 @@ def preview_update(
 
 def check_update(path: Path, *, history: list[TemplateVersion] | None = None) -> UpdateCheck:
     """Is the project on its template's newest version? (what `copier check-update` tells)."""
-    from asgigen import template
-
     project = _project(path)
     answers = _read_answers(project)
     current = None if answers.get("_commit") is None else str(answers["_commit"])

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asgigen import check, generate
+from asgigen import check, generate, render_extensions
 from asgigen.console import Console, paint, use_colour
 from asgigen.errors import AsgigenError, BadInputError
+from asgigen.project_layout import locate
 from asgigen.selection import (
     DEFAULT_VARIANT,
     Case,
@@ -143,8 +146,6 @@ class ValidationReport:
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
     def write_junit(self, path: Path) -> None:
-        import xml.etree.ElementTree as ET
-
         suites = ET.Element("testsuites", name="asgigen validate", time=f"{self.seconds:.3f}")
         for result in self.results:
             steps = result.steps
@@ -215,8 +216,6 @@ def run_variant(
     result.path = rendered.path
     add(StepResult("render", "passed", rendered.seconds, f"{len(rendered.files)} files"))
     try:
-        from asgigen.project_layout import locate
-
         check.run_checks(
             locate(rendered.path, rendered.project_dir),  # the folder _asgigen.project_dir names
             servers=[spec.name for spec in servers],
@@ -355,10 +354,6 @@ def _require_trust(template: Template, trust: bool) -> None:
 def _provide_extensions(template: Template) -> None:
     """Install the missing Jinja extensions of a trusted template (as `new` does, into
     asgigen's cache): reading its questions already loads them."""
-    import importlib.util
-
-    from asgigen import render_extensions
-
     for entry in template.loaded.config.get("_jinja_extensions") or []:
         if not re.fullmatch(r"[A-Za-z_][\w.]*", str(entry)):
             continue  # a file of the template (copier/extensions/x.py:Name), not a module

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asgigen import git, update
+from asgigen.check import run_checks
 from asgigen.console import Console
 from asgigen.errors import BadInputError, CheckFailedError, TemplateError
 
@@ -119,8 +120,6 @@ def verified_update(
         if not verify:
             outcome.unproved = "not proved (--no-verify)"
         else:
-            from asgigen.check import run_checks
-
             console.info(f"  proving    the merged copy in {merged_at}")
             try:
                 outcome.report = run_checks(merged_at, servers=servers, console=console)

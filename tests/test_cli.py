@@ -112,12 +112,12 @@ def test_cache_reports_where_asgigen_cache_dir_says(
 def test_internal_error_is_one_line_with_a_log(
     run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from asgigen import project
+    from asgigen import commands
 
     def boom(*args: object, **kwargs: object) -> str:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(project, "create", boom)
+    monkeypatch.setattr(commands, "create", boom)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.delenv("ASGIGEN_DEBUG", raising=False)
     import tempfile

@@ -274,8 +274,9 @@ CONTRACTS: list[tuple[str, str, str | None]] = [
     ),
     (
         "[tool.asgigen\n",
-        "error: {project}/pyproject.toml cannot be read as TOML: ",
-        None,
+        "error: {project}/pyproject.toml: not valid TOML at line 4, column 14: Expected ']' at "
+        "the end of a table declaration",
+        "fix line 4 of pyproject.toml",
     ),
 ]
 
@@ -302,7 +303,7 @@ def test_a_bad_contract_is_one_line_before_anything_runs(
     if message.endswith(": ") or message.endswith(" of "):
         assert len(lines[0]) > len(message.format(project=project))
     else:
-        assert lines[0] == message
+        assert lines[0] == message.format(project=project)
     if hint is None:
         assert len(lines) == 1, lines
     else:

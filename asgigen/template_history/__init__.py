@@ -164,7 +164,7 @@ def open_repo(into: Path, bundle: Path | None = BUNDLE) -> Path:
 
 def build_repo(into: Path, live: Path, live_version: str, bundle: Path = BUNDLE) -> Path:
     """The shipped versions plus the live template as `live_version`: what update merges with."""
-    from asgigen.template_history import released_filters
+    from asgigen.template_history import released_filters  # lazy: released_filters imports jinja2
 
     released_filters.register()  # rendering a released version may load the old extension
     open_repo(into, bundle)

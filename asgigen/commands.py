@@ -1,4 +1,6 @@
-"""The jobs behind `asgigen new` and `asgigen check`, with their progress lines."""
+"""The jobs behind `asgigen new`, `check`, `update` and `validate`: each composes the domain
+modules, shows its progress on the console (stderr) and returns a `Result` that cli.py prints.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +8,39 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asgigen import answer_space, generate
+from asgigen.answers_file import missing_message
+from asgigen.cache import entry
+from asgigen.check import check_project, open_project, raise_for, resolve_servers, run_checks
 from asgigen.console import Console
-from asgigen.errors import BadInputError
+from asgigen.environments import uv_binary
+from asgigen.errors import AsgigenError, BadInputError, CheckFailedError, UpdateConflictError
 from asgigen.git import run as run_git
+from asgigen.many_projects import check_many, statuses
+from asgigen.project_layout import locate
+from asgigen.requirements import run_prefix
+from asgigen.selection import Request, load_durations
+from asgigen.update import EXIT_BEHIND, Conflict, check_update
+from asgigen.validate import failure_details, list_cases
+from asgigen.validate import validate as run_validation
+from asgigen.verified_update import failed_names, verified_update
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command hands the CLI: `text` for stdout, then the error that ends the run
+    (its message and hint go to stderr, its exit code is the run's) or else `exit_code`."""
+
+    text: str
+    error: AsgigenError | None = None
+    exit_code: int = 0
 
 
 def _display(path: Path) -> str:
@@ -42,10 +70,8 @@ def create(
     force: bool,
     dry_run: bool,
     console: Console,
-) -> str:
-    """Generate a project, check it, and return the block printed on stdout."""
-    from asgigen import generate
-
+) -> Result:
+    """Generate a project, check it, and return the block for stdout."""
     answers: dict[str, Any] = {}
     if data_file is not None:
         answers.update(generate.load_data_file(data_file))
@@ -71,14 +97,15 @@ def create(
             init_git(rendered, files, probe=target if target.exists() else rendered)
         )
     if check and not dry_run:
-        from asgigen.cache import entry
-
         entry("envs")  # an unusable cache directory is said before anything is written
     result = generate.new_project(request)
     overwritten = set(result.overwritten)
     if dry_run:
-        return "\n".join(
-            f"{name}  (overwrites yours)" if name in overwritten else name for name in result.files
+        return Result(
+            "\n".join(
+                f"{name}  (overwrites yours)" if name in overwritten else name
+                for name in result.files
+            )
         )
     shown = _display(result.path)
     if overwritten:
@@ -96,36 +123,29 @@ def create(
             "_jinja_extensions (asgigen's cache, not its environment)"
         )
     if result.answers_file is None:
-        from asgigen.answers_file import missing_message
-
         console.info(f"  answers    {missing_message()}")
     for message, seconds in made_repository:
         if seconds is None:
             console.info(f"  git        {message}")
         else:
             console.step("git", message, seconds)
-    from asgigen.project_layout import locate
 
     project = locate(result.path, result.project_dir)  # the render, or its project folder
     if check:
-        from asgigen.check import check_project
-
         check_project(project, console=console, with_gates=False)
     if console.quiet:
-        return str(project)  # for scripts: cd "$(asgigen new x -q)"
-    return next_steps(project, _display(project))
+        return Result(str(project))  # for scripts: cd "$(asgigen new x -q)"
+    return Result(next_steps(project, _display(project)))
 
 
 def next_steps(project: Path, shown: str) -> str:
     """What to run next, each command working verbatim in a fresh shell."""
-    from asgigen.check import open_project
-    from asgigen.environments import uv_binary
-    from asgigen.requirements import run_prefix
-
-    contract = open_project(project).contract
+    found = open_project(project)
+    contract = found.contract
     cd = f"cd {shlex.quote(shown)} && " if project != Path.cwd() else ""
     uv = "uv" if shutil.which("uv") else shlex.quote(uv_binary())
-    uv_run = run_prefix(project, uv)  # `uv run`, or what installs a Poetry/requirements project
+    # `uv run`, or what installs a Poetry/requirements project
+    uv_run = run_prefix(project, uv, found.pyproject)
     asgigen = _asgigen_command()
     commands = []
     if contract.run:
@@ -168,9 +188,6 @@ def init_git(project: Path, files: list[str], *, probe: Path | None = None) -> G
     (with --force) stays the user's, uncommitted. A repository it could not finish (no
     commit) is removed again.
     """
-    import subprocess
-    import time
-
     if shutil.which("git") is None:
         return "not installed: the project is not a repository (asgigen update needs one)", None
     started = time.perf_counter()
@@ -216,11 +233,9 @@ def check(
     as_json: bool,
     console: Console,
     replicas: int = 1,
-) -> str:
+) -> Result:
     """Run the checks; return the JSON report or a one-line verdict for stdout (several
-    projects: a line each and a summary; raises when one is broken)."""
-    from asgigen.check import raise_for, run_checks
-
+    projects: a line each and a summary), with the error when one is broken."""
     paths = paths or []
     if len(paths) > 1:
         if replicas != 1:
@@ -236,28 +251,28 @@ def check(
     )
     if as_json:
         text = json.dumps(report.to_dict(), indent=2)
-        if not report.ok:
-            print(text)
-        raise_for(report)
-        return text
+        try:
+            raise_for(report)
+        except AsgigenError as err:
+            return Result(text, err)  # the report, and the failure's line on stderr
+        return Result(text)
     raise_for(report)
-    return f"{report.project.name}: all {len(report.steps)} checks passed"
+    return Result(f"{report.project.name}: all {len(report.steps)} checks passed")
 
 
 def _check_many(
     paths: list[Path], *, servers: list[str], isolated: bool, as_json: bool, console: Console
-) -> str:
-    from asgigen.errors import CheckFailedError
-    from asgigen.many_projects import check_many
-
+) -> Result:
     many = check_many(paths, servers=servers, isolated=isolated, console=console)
     text = json.dumps(many.to_dict(), indent=2) if as_json else many.text()
     if not many.broken:
-        return text
-    print(text)
-    raise CheckFailedError(
-        f"{len(many.broken)} of {len(paths)} projects failed their checks: "
-        + ", ".join(many.broken)
+        return Result(text)
+    return Result(
+        text,
+        CheckFailedError(
+            f"{len(many.broken)} of {len(paths)} projects failed their checks: "
+            + ", ".join(many.broken)
+        ),
     )
 
 
@@ -272,14 +287,9 @@ def update(
     skip_answered: bool = False,
     verify: bool = True,
     console: Console | None = None,
-) -> str:
+) -> Result:
     """Re-apply the template in a scratch copy, prove it, write it when green; return what
-    changed, for stdout; raise if conflicts are left or the proof is red."""
-    from asgigen import generate
-    from asgigen.errors import CheckFailedError, UpdateConflictError
-    from asgigen.update import Conflict
-    from asgigen.verified_update import failed_names, verified_update
-
+    changed, for stdout, with the error when conflicts are left or the proof is red."""
     if conflict not in ("inline", "rej"):
         raise BadInputError(f"--conflict {conflict!r}: choose inline or rej")
     answers = generate.parse_data_pairs(data)
@@ -305,13 +315,17 @@ def update(
     if result.conflicts:
         lines.append("needs your attention:")
         lines += [f"  {name}: {why}" for name, why in sorted(result.conflicts.items())]
-        print("\n".join(lines))
         names = ", ".join(sorted(result.conflicts))
         would = "would leave" if pretend else "left"
         how = "apply the .rej hunks by hand" if mode == "rej" else "resolve the <<<<<<< markers"
-        raise UpdateConflictError(
-            f"update {would} conflicts in {len(result.conflicts)} file(s): {names}",
-            hint=None if pretend else f"{how} (see above for each file), then git add and commit",
+        return Result(
+            "\n".join(lines),
+            UpdateConflictError(
+                f"update {would} conflicts in {len(result.conflicts)} file(s): {names}",
+                hint=None
+                if pretend
+                else f"{how} (see above for each file), then git add and commit",
+            ),
         )
     report = outcome.report
     if report is None:
@@ -322,24 +336,26 @@ def update(
     else:
         lines.append("proof: the merged project fails:")
         lines += [f"  {name}" for name in failed_names(report)]
-        print("\n".join(lines))
         first = report.failures[0]
         kept = shlex.quote(str(outcome.scratch))
         again = ["--no-verify", *(["--vcs-ref", vcs_ref] if vcs_ref else [])]
         again += [part for pair in data for part in ("--data", pair)]
         if result.path != Path.cwd():
             again.append(str(result.path))
-        raise CheckFailedError(
-            f"update to template {result.new_version} "
-            + ("would fail" if pretend else "not applied, the project is unchanged")
-            + f": {'; '.join(failed_names(report))}",
-            details=first.output,
-            hint=f"the merged copy is kept for inspection: cd {kept}; "
-            f"to apply it unproved: asgigen update {shlex.join(again)}",
+        return Result(
+            "\n".join(lines),
+            CheckFailedError(
+                f"update to template {result.new_version} "
+                + ("would fail" if pretend else "not applied, the project is unchanged")
+                + f": {'; '.join(failed_names(report))}",
+                details=first.output,
+                hint=f"the merged copy is kept for inspection: cd {kept}; "
+                f"to apply it unproved: asgigen update {shlex.join(again)}",
+            ),
         )
     if result.changed and not pretend:
         lines.append("review with `git diff`, then commit")
-    return "\n".join(lines)
+    return Result("\n".join(lines))
 
 
 def _changelog(changes: dict[str, str]) -> list[str]:
@@ -352,16 +368,13 @@ def _changelog(changes: dict[str, str]) -> list[str]:
     return lines
 
 
-def update_status(paths: list[Path], *, as_json: bool) -> tuple[str, int]:
+def update_status(paths: list[Path], *, as_json: bool) -> Result:
     """`update --check`: the report for stdout, and 0 when up to date, EXIT_BEHIND when not
     (several projects: a line each and a summary; 2 when one could not be read)."""
-    from asgigen.update import EXIT_BEHIND, check_update
-
     if len(paths) > 1:
-        from asgigen.many_projects import statuses
-
         many = statuses(paths)
-        return json.dumps(many.to_dict(), indent=2) if as_json else many.text(), many.exit_code
+        text = json.dumps(many.to_dict(), indent=2) if as_json else many.text()
+        return Result(text, exit_code=many.exit_code)
     path = paths[0] if paths else Path(".")
     status = check_update(path)
     if as_json:
@@ -372,7 +385,7 @@ def update_status(paths: list[Path], *, as_json: bool) -> tuple[str, int]:
         text = "\n".join(lines)
     else:
         text = f"{status.path.name}: template {status.current} is the newest"
-    return text, EXIT_BEHIND if status.behind else 0
+    return Result(text, exit_code=EXIT_BEHIND if status.behind else 0)
 
 
 def validate(
@@ -396,14 +409,9 @@ def validate(
     shard: str | None = None,
     durations: list[Path] | None = None,
     durations_out: Path | None = None,
-) -> str:
-    """Validate a template (or list its cases); return the table or JSON, raise on failure."""
-    from asgigen import answer_space, check, generate
-    from asgigen.errors import CheckFailedError
-    from asgigen.selection import Request, load_durations
-    from asgigen.validate import failure_details, list_cases
-    from asgigen.validate import validate as run_validation
-
+) -> Result:
+    """Validate a template (or list its cases); return the table or JSON, with the error when
+    a case failed."""
     answers: dict[str, Any] = {}
     if data_file is not None:
         answers.update(generate.load_data_file(data_file))
@@ -412,7 +420,7 @@ def validate(
         selection=selection,
         variants=variants,
         styles=styles,
-        servers=[spec.name for spec in check.resolve_servers(servers)],
+        servers=[spec.name for spec in resolve_servers(servers)],
         case=case,
         data=answers,
         shard=None if shard is None else answer_space.parse_shard(shard),
@@ -423,9 +431,9 @@ def validate(
             template=template, vcs_ref=vcs_ref, request=request, trust=trust, console=console
         )
         if not as_json:
-            return "\n".join(case.name for case in cases)
+            return Result("\n".join(case.name for case in cases))
         # The shape a CI matrix takes as it is: GitHub's `strategy.matrix: ${{ fromJSON(...) }}`.
-        return json.dumps({"include": [c.to_matrix() for c in cases]}, indent=2)
+        return Result(json.dumps({"include": [c.to_matrix() for c in cases]}, indent=2))
     report = run_validation(
         template=template,
         vcs_ref=vcs_ref,
@@ -439,10 +447,12 @@ def validate(
     )
     text = json.dumps(report.to_dict(), indent=2) if as_json else report.table()
     if report.ok:
-        return text
-    print(text)
+        return Result(text)
     failed = [case.name for case, ok in report.cases if not ok]
-    raise CheckFailedError(
-        f"{len(failed)} of {len(report.cases)} cases failed: {', '.join(failed)}",
-        details=failure_details(report),
+    return Result(
+        text,
+        CheckFailedError(
+            f"{len(failed)} of {len(report.cases)} cases failed: {', '.join(failed)}",
+            details=failure_details(report),
+        ),
     )
