@@ -24,6 +24,11 @@ installed for the gates; it is installed always when it holds the project's test
 (pytest) and no test set does, since without it the tests cannot run. A Poetry or PDM group
 and every requirements file are installed always: that is what `poetry install`, `pdm
 install` and `pip install -r` do.
+
+`runtime` is what an install of the project brings (`pip install .`): PEP 621 `dependencies`,
+Poetry's main group, `requirements.txt` (not `requirements-dev.txt`), and from a uv.lock the
+pins `uv export --no-default-groups` gives without extras. Servers boot with those alone; the
+test and dev sets (and where each name came from, `where_declared`) are for tests and gates.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ class Requirements:
     sources: list[str] = field(default_factory=list)  # "pyproject.toml [project]", ...
     locked: bool = False  # runtime and test are the pinned versions of a lock file
     version: str | None = None  # the project's own static version, when it declares one
+    # Canonical name of each test or dev requirement -> where it is declared ("the 'test'
+    # extra"), so a boot that misses one can say where it is.
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -66,6 +74,34 @@ class Requirements:
         """One line: where the dependencies came from and how many there are."""
         count = len(dict.fromkeys([*self.runtime, *self.test]))
         return f"{' + '.join(self.sources)}: {count} package(s)"
+
+    def add_test(self, items: list[str], where: str, *, dev: bool = False) -> None:
+        """Requirements of the test (or dev) set, read from `where`."""
+        (self.dev if dev else self.test).extend(items)
+        for name in _names(items):
+            self.origins.setdefault(name, where)
+
+    def where_declared(self, name: str) -> str | None:
+        """Where a distribution the project asks for beside its run-time dependencies is
+        declared ("the 'test' extra"); None when it is a run-time one or not declared."""
+        from packaging.utils import canonicalize_name
+
+        wanted = canonicalize_name(name)
+        if wanted in _names(self.runtime):
+            return None
+        return self.origins.get(wanted)
+
+    @property
+    def runtime_home(self) -> str:
+        """Where the project declares its run-time dependencies."""
+        sources = self.sources
+        if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in sources):
+            return "[project] dependencies"
+        if any(source.startswith("poetry") for source in self.sources):
+            return "[tool.poetry.dependencies]"
+        if any("requirements" in source for source in self.sources):
+            return "requirements.txt"
+        return "[project] dependencies"
 
 
 def read_requirements(project: Path) -> Requirements:
@@ -87,11 +123,12 @@ def read_requirements(project: Path) -> Requirements:
     pdm = data.get("tool", {}).get("pdm", {}).get("dev-dependencies")
     if isinstance(pdm, dict) and pdm:
         for group, items in pdm.items():
-            result.test += [str(item) for item in items if not str(item).startswith("-e")]
+            listed = [str(item) for item in items if not str(item).startswith("-e")]
+            result.add_test(listed, f"the PDM group '{group}'")
             result.sources.append(f"pdm group {group}")
     legacy_uv = data.get("tool", {}).get("uv", {}).get("dev-dependencies")
     if isinstance(legacy_uv, list) and legacy_uv:  # uv's own before PEP 735; `uv sync` installs it
-        result.test += [str(item) for item in legacy_uv]
+        result.add_test([str(item) for item in legacy_uv], "[tool.uv] dev-dependencies")
         result.sources.append("[tool.uv] dev-dependencies")
     if not result.locked:
         _pin_to_lock(project, result)
@@ -122,12 +159,14 @@ def _read_pep621(data: dict[str, Any], meta: dict[str, Any], result: Requirement
     result.runtime += _expand(meta.get("dependencies", []), extras, own)
     used = ["pyproject.toml [project]"]
     for set_name in (*TEST_SETS, *DEV_SETS):
-        target = result.test if set_name in TEST_SETS else result.dev
+        dev = set_name not in TEST_SETS
         if set_name in extras:
-            target += _expand(extras[set_name], extras, own)
+            listed = _expand(extras[set_name], extras, own)
+            result.add_test(listed, f"the '{set_name}' extra", dev=dev)
             used.append(f"extra {set_name}")
         if set_name in groups:
-            target += dependency_group(groups, set_name)
+            listed = dependency_group(groups, set_name)
+            result.add_test(listed, f"the '{set_name}' dependency group", dev=dev)
             used.append(f"group {set_name} (PEP 735)")
     result.test_extras += [set_name for set_name in TEST_SETS if set_name in extras]
     result.sources.append(" + ".join(used))
@@ -171,17 +210,30 @@ def dependency_group(
 
 
 def _read_uv_lock(project: Path, result: Requirements) -> None:
-    """Replace what [project] asks for by the versions uv.lock pins for it."""
-    from asgigen.environments import uv_binary
-
-    command = [uv_binary(), "export", "--frozen", "--format", "requirements-txt", "--no-hashes"]
-    command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet"]
+    """Replace what [project] asks for by the versions uv.lock pins for it: the run-time pins
+    (no extra, no group) and, as the test set, what the test and dev sets add to them."""
+    selection = []
     for extra in result.test_extras:
-        command += ["--extra", extra]
+        selection += ["--extra", extra]
     groups = _pyproject(project).get("dependency-groups", {}) or {}
     for group in (*TEST_SETS, *DEV_SETS):
         if group in groups:
-            command += ["--group", group]
+            selection += ["--group", group]
+    everything = _uv_export(project, selection)
+    runtime = _uv_export(project, ["--no-default-groups"])
+    kept = set(runtime)
+    result.runtime = runtime
+    result.test, result.dev = [line for line in everything if line not in kept], []
+    result.locked = True
+    result.sources[-1:] = [f"uv.lock (for {result.sources[-1]})"] if result.sources else ["uv.lock"]
+
+
+def _uv_export(project: Path, selection: list[str]) -> list[str]:
+    """The pins `uv export --frozen` gives for `selection` (extras and groups)."""
+    from asgigen.environments import uv_binary
+
+    command = [uv_binary(), "export", "--frozen", "--format", "requirements-txt", "--no-hashes"]
+    command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet", *selection]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
     exported = subprocess.run(
         command, cwd=project, capture_output=True, text=True, env=env, timeout=120, check=False
@@ -194,10 +246,7 @@ def _read_uv_lock(project: Path, result: Requirements) -> None:
             hint=f"cd {project} && uv lock",
         )
     pinned = [line.strip() for line in exported.stdout.splitlines()]
-    pinned = [line for line in pinned if line and not line.startswith(("#", "-e", "."))]
-    result.runtime, result.test, result.dev = pinned, [], []
-    result.locked = True
-    result.sources[-1:] = [f"uv.lock (for {result.sources[-1]})"] if result.sources else ["uv.lock"]
+    return [line for line in pinned if line and not line.startswith(("#", "-e", "."))]
 
 
 # --- Poetry
@@ -295,10 +344,10 @@ def _read_poetry(poetry: dict[str, Any], result: Requirements) -> None:
         if not isinstance(table, dict) or table.get("optional"):
             continue  # `poetry install` leaves optional groups out too
         for name, spec in (table.get("dependencies") or {}).items():
-            result.test += poetry_requirement(name, spec)
+            result.add_test(poetry_requirement(name, spec), f"the Poetry group '{group}'")
         installed.append(group)
     for name, spec in legacy.items():
-        result.test += poetry_requirement(name, spec)
+        result.add_test(poetry_requirement(name, spec), "Poetry's dev-dependencies")
     if legacy:
         installed.append("dev-dependencies")
     if installed:
@@ -401,8 +450,10 @@ def _read_requirement_files(project: Path, result: Requirements) -> None:
     files = requirement_files(project)
     for path in files:  # one another file includes is read twice: `needed` deduplicates
         listed = read_requirement_file(path)
-        runtime = path.stem in ("requirements", "base", "prod", "production")
-        (result.runtime if runtime else result.test).extend(listed)
+        if path.stem in ("requirements", "base", "prod", "production"):
+            result.runtime += listed
+        else:
+            result.add_test(listed, str(path.relative_to(project)))
     if files:
         result.sources.append(", ".join(str(path.relative_to(project)) for path in files))
 
@@ -412,6 +463,20 @@ def _keep_dev_when_it_holds_the_tests(result: Requirements) -> None:
         return
     result.test += result.dev
     result.dev = []
+
+
+def _names(requirements: list[str]) -> list[str]:
+    """The canonical distribution names of `requirements` (unreadable ones left out)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    names: list[str] = []
+    for text in requirements:
+        try:
+            names.append(canonicalize_name(Requirement(text).name))
+        except InvalidRequirement:
+            continue
+    return names
 
 
 def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:
