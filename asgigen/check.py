@@ -129,6 +129,35 @@ def environment(
         yield environments.cached_environment(project.path, **options)
 
 
+@contextlib.contextmanager
+def both_environments(
+    project: Project, *, tools: list[str], specs: list[ServerSpec], isolated: bool
+) -> Iterator[tuple[environments.Environment, environments.Environment]]:
+    """The check environment and the run-time one, cached ones built at the same time (the
+    run-time one in a thread: uv spends much of a build waiting for the index and the disk);
+    `isolated` ones one after the other, as both build the project from its directory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    runtime = environment(project, tools=[], specs=specs, isolated=isolated, runtime=True)
+    if isolated:
+        with environment(project, tools=tools, specs=specs, isolated=True) as env, runtime as run:
+            yield env, run
+        return
+    with contextlib.ExitStack() as run_stack, contextlib.ExitStack() as stack:
+        with ThreadPoolExecutor(1, thread_name_prefix="asgigen-env") as pool:
+            later = pool.submit(run_stack.enter_context, runtime)
+            try:
+                env = stack.enter_context(
+                    environment(project, tools=tools, specs=specs, isolated=isolated)
+                )
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    later.result()  # entered: run_stack removes it
+                raise
+            run = later.result()
+        yield env, run
+
+
 def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
     """The project's own tests, as `pytest` in the project runs them (`services`: variables
     naming the URLs of the services the tests use). The verdict comes from pytest's JUnit XML
@@ -329,10 +358,7 @@ def run_checks(
         _show(console, step, on_step)
 
     try:
-        with (
-            environment(project, tools=tools, specs=specs, isolated=isolated) as env,
-            environment(project, tools=[], specs=specs, isolated=isolated, runtime=True) as run,
-        ):
+        with both_environments(project, tools=tools, specs=specs, isolated=isolated) as (env, run):
             report.python, report.deps = env.python, env.deps
             report.runtime_python = run.python
             console.step("deps", env.deps, None)

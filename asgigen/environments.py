@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEV_SETS", "TEST_SETS", "Requirements", "read_requirements"]
 
-MAX_ENVIRONMENTS = 8
+MAX_ENVIRONMENTS = 16  # a project checked uses two: its check environment and its run-time one
 # Beyond MAX_ENVIRONMENTS, an environment goes only once unused for this long: a check holds
 # no lock on the environment it runs in, and one `validate` across variants and servers, or
 # a test suite, can use more than MAX_ENVIRONMENTS at once (each removed one built again).
