@@ -129,6 +129,7 @@ def test_an_app_importing_a_test_requirement_fails_to_boot(tmp_path: Path, isola
     assert CAUSE in serve["summary"]
     assert "[project] dependencies" in serve["summary"]
     assert report["runtime_python"] != report["python"]
+    assert str(report["runtime_python"]) in serve["hint"]  # the command that reproduces it
 
 
 def test_the_app_step_names_the_cause_and_reproduces_it(tmp_path: Path) -> None:

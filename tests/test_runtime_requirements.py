@@ -218,3 +218,49 @@ def test_a_missing_module_only_in_the_output_is_brought_into_the_line(tmp_path: 
         "'yaml' (the app imports a package that is not a run-time dependency: it is only in "
         "requirements-test.txt; add PyYAML to requirements.txt)"
     )
+
+
+def test_the_runtime_environment_is_cached_apart_from_the_check_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing to install in either (no dependencies, no server): the same packages, yet two
+    # environments, so one never stands in for the other.
+    monkeypatch.setenv("ASGIGEN_CACHE_DIR", str(tmp_path / "cache"))
+    project = write_files(
+        tmp_path / "p", {"pyproject.toml": '[project]\nname = "p"\ndependencies = []\n'}
+    )
+    full = environments.cached_environment(project, tools=[], servers=[])
+    runtime = environments.cached_environment(project, tools=[], servers=[], runtime=True)
+    assert full.path != runtime.path
+    assert '"set": "runtime"' in (runtime.path / "asgigen-requirements.json").read_text()
+    again = environments.cached_environment(project, tools=[], servers=[], runtime=True)
+    assert (again.path, again.built) == (runtime.path, None)  # warm: found, not built
+
+
+def test_a_runtime_environment_that_cannot_be_built_fails_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from asgigen.check import run_checks
+    from asgigen.console import Console
+    from asgigen.errors import CheckFailedError
+
+    def cached(project: Path, *, runtime: bool = False, **_: object) -> environments.Environment:
+        if runtime:
+            raise CheckFailedError("installing the project's requirements failed: no such thing")
+        return environments.Environment(sys.executable, tmp_path / "venv", None)
+
+    monkeypatch.setattr(environments, "cached_environment", cached)
+    write_files(
+        tmp_path / "p",
+        {
+            "pyproject.toml": '[project]\nname = "p"\ndependencies = []\n'
+            '[tool.asgigen]\napp = "p:app"\n'
+        },
+    )
+    report = run_checks(tmp_path / "p", with_gates=False, console=Console(quiet=True))
+    assert not report.ok
+    assert [(step.name, step.summary) for step in report.steps] == [
+        ("environment", "installing the project's requirements failed: no such thing")
+    ]
