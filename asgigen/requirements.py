@@ -97,9 +97,9 @@ class Requirements:
         sources = self.sources
         if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in sources):
             return "[project] dependencies"
-        if any(source.startswith("poetry") for source in self.sources):
+        if any(source.startswith("poetry") for source in sources):
             return "[tool.poetry.dependencies]"
-        if any("requirements" in source for source in self.sources):
+        if any("requirements" in source for source in sources):
             return "requirements.txt"
         return "[project] dependencies"
 
