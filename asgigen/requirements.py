@@ -26,8 +26,9 @@ and every requirements file are installed always: that is what `poetry install`,
 install` and `pip install -r` do.
 
 `runtime` is what an install of the project brings (`pip install .`): PEP 621 `dependencies`,
-Poetry's main group, `requirements.txt` (not `requirements-dev.txt`), and from a uv.lock the
-pins `uv export --no-default-groups` gives without extras. Servers boot with those alone; the
+Poetry's main group, requirements files whose name says nothing of development
+(`requirements.txt`, `base.txt`; not `requirements-dev.txt`, `test.in`), and from a uv.lock
+the pins `uv export --no-default-groups` gives without extras. Servers boot with those alone; the
 test and dev sets (and where each name came from, `where_declared`) are for tests and gates.
 """
 
@@ -450,12 +451,26 @@ def _read_requirement_files(project: Path, result: Requirements) -> None:
     files = requirement_files(project)
     for path in files:  # one another file includes is read twice: `needed` deduplicates
         listed = read_requirement_file(path)
-        if path.stem in ("requirements", "base", "prod", "production"):
-            result.runtime += listed
-        else:
+        if _for_development(path):
             result.add_test(listed, str(path.relative_to(project)))
+        else:
+            result.runtime += listed
     if files:
         result.sources.append(", ".join(str(path.relative_to(project)) for path in files))
+
+
+# Words in a requirements file's name that mark it as a development one (requirements-dev.txt,
+# requirements/test.in); any other (requirements.txt, base.txt, requirements/web.txt) is what
+# the project runs with: taking a run-time file for a test one would fail its boots wrongly.
+_DEVELOPMENT = re.compile(
+    r"(^|[-_.])(dev|develop|development|tests?|testing|lint|linting|docs?|ci|local|typing|types"
+    r"|qa|checks?)($|[-_.])"
+)
+
+
+def _for_development(path: Path) -> bool:
+    """Whether a requirements file is for development (tests, linters), not for run time."""
+    return _DEVELOPMENT.search(path.stem.lower()) is not None
 
 
 def _keep_dev_when_it_holds_the_tests(result: Requirements) -> None:

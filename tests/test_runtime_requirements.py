@@ -88,10 +88,14 @@ def test_requirements_txt_is_the_runtime_set_and_the_others_are_not(tmp_path: Pa
             "requirements-dev.txt": "-r requirements.txt\npytest\n",
             "requirements/test.in": "respx\n",
             "requirements/prod.txt": "gunicorn\n",
+            # A name that says nothing of development is taken for a run-time one.
+            "requirements/web.txt": "jinja2\n",
+            "requirements/lint_ci.txt": "ruff\n",
         },
     )
     found = read_requirements(tmp_path)
-    assert runtime_packages(tmp_path) == ["gunicorn", "starlette", "uvicorn>=0.30"]
+    assert runtime_packages(tmp_path) == ["gunicorn", "jinja2", "starlette", "uvicorn>=0.30"]
+    assert found.where_declared("ruff") == "requirements/lint_ci.txt"
     assert found.where_declared("pytest") == "requirements-dev.txt"
     assert found.where_declared("respx") == "requirements/test.in"
     assert found.where_declared("starlette") is None  # included by the dev file too
