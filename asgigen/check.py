@@ -28,6 +28,7 @@ from asgigen.project_origin import describe, origin
 from asgigen.pyproject_file import PyprojectFile, read_pyproject
 from asgigen.pytest_outcome import parse_junit
 from asgigen.replicas import check_refusal, run_replicas
+from asgigen.runtime_imports import explain_missing
 from asgigen.servers import SERVERS, RunningServer, ServerSpec, running_server, server_env
 from asgigen.steps import StepResult, project_env, run_step, tail
 
@@ -63,6 +64,7 @@ class CheckReport:
     project: Project
     python: str
     steps: list[StepResult] = field(default_factory=list)
+    runtime_python: str | None = None  # the run-time environment's, that servers boot with
     deps: str | None = None  # where the dependencies came from
     answers: dict[str, Any] | None = None  # the answers file: template and version it names
 
@@ -82,6 +84,7 @@ class CheckReport:
             "contract": self.project.contract.source,
             "app": self.project.contract.app,
             "python": self.python,
+            "runtime_python": self.runtime_python,
             "deps": self.deps,
             "answers": self.answers,
             "ok": self.ok,
@@ -113,18 +116,54 @@ def resolve_servers(names: list[str]) -> list[ServerSpec]:
 
 @contextlib.contextmanager
 def environment(
-    project: Project, *, tools: list[str], specs: list[ServerSpec], isolated: bool
+    project: Project,
+    *,
+    tools: list[str],
+    specs: list[ServerSpec],
+    isolated: bool,
+    runtime: bool = False,
 ) -> Iterator[environments.Environment]:
+    """The environment the tests and gates run in, or with `runtime` the one servers boot
+    in: the project's run-time dependencies and the servers only (asgigen/environments.py)."""
     servers = [spec.requirement for spec in specs]
+    options: dict[str, Any] = {
+        "tools": tools,
+        "servers": servers,
+        "runtime": runtime,
+        "pyproject": project.pyproject,
+    }
     if isolated:
-        with environments.isolated_environment(
-            project.path, tools=tools, servers=servers, pyproject=project.pyproject
-        ) as env:
+        with environments.isolated_environment(project.path, **options) as env:
             yield env
     else:
-        yield environments.cached_environment(
-            project.path, tools=tools, servers=servers, pyproject=project.pyproject
-        )
+        yield environments.cached_environment(project.path, **options)
+
+
+@contextlib.contextmanager
+def both_environments(
+    project: Project, *, tools: list[str], specs: list[ServerSpec], isolated: bool
+) -> Iterator[tuple[environments.Environment, environments.Environment]]:
+    """The check environment and the run-time one, cached ones built at the same time (the
+    run-time one in a thread: uv spends much of a build waiting for the index and the disk);
+    `isolated` ones one after the other, as both build the project from its directory."""
+    runtime = environment(project, tools=[], specs=specs, isolated=isolated, runtime=True)
+    if isolated:
+        with environment(project, tools=tools, specs=specs, isolated=True) as env, runtime as run:
+            yield env, run
+        return
+    with contextlib.ExitStack() as run_stack, contextlib.ExitStack() as stack:
+        with ThreadPoolExecutor(1, thread_name_prefix="asgigen-env") as pool:
+            later = pool.submit(run_stack.enter_context, runtime)
+            try:
+                env = stack.enter_context(
+                    environment(project, tools=tools, specs=specs, isolated=isolated)
+                )
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    later.result()  # entered: run_stack removes it
+                raise
+            run = later.result()
+        yield env, run
 
 
 def run_tests(python: str, project: Project, services: dict[str, str] | None = None) -> StepResult:
@@ -307,20 +346,28 @@ def run_checks(
 
     report.answers = origin(project.path, Path(os.path.abspath(path.expanduser())))
 
+    explain: list[Callable[[StepResult], None]] = []  # a boot's missing module, named
+
     def add(step: StepResult) -> None:
+        for annotate in explain:
+            annotate(step)
         report.steps.append(step)
         _show(console, step, on_step)
 
     if with_gates:  # `check`, not `new` (which has just said what it rendered)
         console.step("template", describe(report.answers), None)
     try:
-        with environment(project, tools=tools, specs=specs, isolated=isolated) as env:
+        with both_environments(project, tools=tools, specs=specs, isolated=isolated) as (env, run):
             report.python, report.deps = env.python, env.deps
+            report.runtime_python = run.python
             console.step("deps", env.deps, None)
             if not project.contract.declared and project.contract.app:
                 console.step("app", _found_where(project), None)
             if env.built is not None:
                 console.step("env", f"built {env.path}", env.built)
+            if run.built is not None:
+                console.step("env", f"built {run.path} (run time: no test requirements)", run.built)
+            explain.append(_missing_module_explainer(project, env))
             for step in gates.run_gates(
                 env.python, project.path, tools, env.path, project.pyproject
             ):
@@ -336,16 +383,30 @@ def run_checks(
                 elif test_env:
                     # The tests use the servers' services: one after the other.
                     add(run_tests(env.python, project, test_env))
-                    for step in setup_and_boots(env.python, project, specs, app_env):
+                    for step in setup_and_boots(run.python, project, specs, app_env):
                         add(step)
                 else:
-                    for step in tests_beside_boots(env.python, project, specs, app_env):
+                    boots = tests_beside_boots(env.python, project, specs, app_env, run.python)
+                    for step in boots:
                         add(step)
                 if replicas > 1 and provided is not None:
-                    _replicated(env.python, project, specs[0], replicas, app_env, report, add)
+                    _replicated(run.python, project, specs[0], replicas, app_env, report, add)
     except CheckFailedError as err:
         add(StepResult("environment", "failed", 0.0, err.message, err.details, err.hint))
     return report
+
+
+def _missing_module_explainer(
+    project: Project, tested_in: environments.Environment
+) -> Callable[[StepResult], None]:
+    """What names the cause of a boot that misses a module the tests had."""
+
+    def annotate(step: StepResult) -> None:
+        if not step.ok and step.name != "tests":
+            requirements = environments.read_requirements(project.path, project.pyproject)
+            explain_missing(step, tested_in.path, requirements)
+
+    return annotate
 
 
 def _replicated(
@@ -385,19 +446,24 @@ def setup_and_boots(
 
 
 def load_app(python: str, project: Project, services: dict[str, str]) -> StepResult:
-    """The contract's app imported in the check environment, as a server would see it."""
+    """The contract's app imported in the run-time environment, as a server would see it."""
     env = server_env(project.contract, "127.0.0.1", free_port(), services, python)
     return verify_app(python, project.contract, env)
 
 
 def tests_beside_boots(
-    python: str, project: Project, specs: list[ServerSpec], services: dict[str, str]
+    python: str,
+    project: Project,
+    specs: list[ServerSpec],
+    services: dict[str, str],
+    boot_python: str,
 ) -> list[StepResult]:
-    """The tests, and meanwhile in a thread the setup and the boots: for projects whose tests
-    share nothing with the servers (each runs in processes of its own, on ports of its own;
-    the tests get no service URL). The steps come back in that order."""
+    """The tests, and meanwhile in a thread the setup and the boots (with `boot_python`, the
+    run-time environment's): for projects whose tests share nothing with the servers (each
+    runs in processes of its own, on ports of its own; the tests get no service URL). The
+    steps come back in that order."""
     with ThreadPoolExecutor(1, thread_name_prefix="asgigen-boot") as pool:
-        boots = pool.submit(setup_and_boots, python, project, specs, services)
+        boots = pool.submit(setup_and_boots, boot_python, project, specs, services)
         tests = run_tests(python, project)
         return [tests, *boots.result()]
 

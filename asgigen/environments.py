@@ -7,6 +7,10 @@ configuration turns on. The project itself is not installed; its contract's pyth
 cached under the user's cache directory, keyed on what they hold, and the least recently
 used ones are removed beyond a bound (asgigen.cache keeps the cache: where, what, cleaning).
 `--isolated` instead installs the project itself into a fresh environment, removed afterwards.
+
+Servers boot in a second, *run-time* environment (`runtime=True`): the project's run-time
+dependencies and the servers only, as `pip install .` and a server would leave a machine, so
+an app that imports a test requirement fails its boot as it would for its users.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEV_SETS", "TEST_SETS", "Requirements", "read_requirements"]
 
-MAX_ENVIRONMENTS = 8
+MAX_ENVIRONMENTS = 16  # a project checked uses two: its check environment and its run-time one
 # Beyond MAX_ENVIRONMENTS, an environment goes only once unused for this long: a check holds
 # no lock on the environment it runs in, and one `validate` across variants and servers, or
 # a test suite, can use more than MAX_ENVIRONMENTS at once (each removed one built again).
@@ -61,9 +65,15 @@ ENV_LAYOUT = 3
 
 
 def needed(
-    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
+    project: Path,
+    *,
+    tools: list[str],
+    servers: list[str],
+    runtime: bool = False,
+    pyproject: PyprojectFile | None = None,
 ) -> tuple[Requirements, list[str]]:
-    """The project's requirements plus the servers and gate tools it lacks, deduplicated."""
+    """The project's requirements plus the servers and gate tools it lacks, deduplicated;
+    with `runtime`, its run-time requirements and the servers only."""
     declared = read_requirements(project, pyproject)
     if not declared.found:
         raise CheckFailedError(
@@ -72,9 +82,10 @@ def needed(
             hint="declare them in pyproject.toml [project] dependencies (and a test extra or "
             "dependency group), or list them in requirements.txt",
         )
-    wanted = [*declared.runtime, *declared.test]
-    if tools:
+    wanted = [*declared.runtime] if runtime else [*declared.runtime, *declared.test]
+    if tools and not runtime:
         wanted += declared.dev  # where projects declare their linters, stubs and plugins
+    tools = [] if runtime else tools
     from packaging.requirements import Requirement  # lazy: 10-20 ms to import
     from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
 
@@ -189,14 +200,27 @@ def _install(uv: str, venv: Path, base: str, packages: list[str], cwd: Path) -> 
 
 
 def cached_environment(
-    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
+    project: Path,
+    *,
+    tools: list[str],
+    servers: list[str],
+    runtime: bool = False,
+    pyproject: PyprojectFile | None = None,
 ) -> Environment:
-    """The cached environment for this project's requirements, built when missing."""
-    declared, packages = needed(project, tools=tools, servers=servers, pyproject=pyproject)
-    base = base_python(declared.requires_python)
-    key_source = json.dumps(
-        {"layout": ENV_LAYOUT, "python": _python_identity(base), "packages": sorted(packages)}
+    """The cached environment for this project's requirements, built when missing (with
+    `runtime`: the run-time one servers boot in)."""
+    declared, packages = needed(
+        project, tools=tools, servers=servers, runtime=runtime, pyproject=pyproject
     )
+    base = base_python(declared.requires_python)
+    identity = {
+        "layout": ENV_LAYOUT,
+        "python": _python_identity(base),
+        "packages": sorted(packages),
+    }
+    if runtime:  # (the full environments' keys stay as they were: their cache stays valid)
+        identity["set"] = "runtime"
+    key_source = json.dumps(identity)
     key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
     root = cache.entry("envs")
     venv = root / key
@@ -223,11 +247,19 @@ def cached_environment(
 
 @contextlib.contextmanager
 def isolated_environment(
-    project: Path, *, tools: list[str], servers: list[str], pyproject: PyprojectFile | None = None
+    project: Path,
+    *,
+    tools: list[str],
+    servers: list[str],
+    runtime: bool = False,
+    pyproject: PyprojectFile | None = None,
 ) -> Iterator[Environment]:
-    """A fresh environment with the project itself installed (not editable); removed after."""
-    declared, packages = needed(project, tools=tools, servers=servers, pyproject=pyproject)
-    extras = declared.test_extras
+    """A fresh environment with the project itself installed (not editable); removed after.
+    With `runtime`: the project without extras, and the servers."""
+    declared, packages = needed(
+        project, tools=tools, servers=servers, runtime=runtime, pyproject=pyproject
+    )
+    extras = [] if runtime else declared.test_extras
     own = f"{project}[{','.join(extras)}]" if extras else str(project)
     # Everything besides the project too: a dependency group, a Poetry group or a lock file's
     # pins do not come with `pip install project[extras]`.

@@ -24,6 +24,12 @@ installed for the gates; it is installed always when it holds the project's test
 (pytest) and no test set does, since without it the tests cannot run. A Poetry or PDM group
 and every requirements file are installed always: that is what `poetry install`, `pdm
 install` and `pip install -r` do.
+
+`runtime` is what an install of the project brings (`pip install .`): PEP 621 `dependencies`,
+Poetry's main group, requirements files whose name says nothing of development
+(`requirements.txt`, `base.txt`; not `requirements-dev.txt`, `test.in`), and from a uv.lock
+the pins `uv export --no-default-groups` gives without extras. Servers boot with those alone; the
+test and dev sets (and where each name came from, `where_declared`) are for tests and gates.
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ class Requirements:
     sources: list[str] = field(default_factory=list)  # "pyproject.toml [project]", ...
     locked: bool = False  # runtime and test are the pinned versions of a lock file
     version: str | None = None  # the project's own static version, when it declares one
+    # Canonical name of each test or dev requirement -> where it is declared ("the 'test'
+    # extra"), so a boot that misses one can say where it is.
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -68,6 +77,34 @@ class Requirements:
         """One line: where the dependencies came from and how many there are."""
         count = len(dict.fromkeys([*self.runtime, *self.test]))
         return f"{' + '.join(self.sources)}: {count} package(s)"
+
+    def add_test(self, items: list[str], where: str, *, dev: bool = False) -> None:
+        """Requirements of the test (or dev) set, read from `where`."""
+        (self.dev if dev else self.test).extend(items)
+        for name in _names(items):
+            self.origins.setdefault(name, where)
+
+    def where_declared(self, name: str) -> str | None:
+        """Where a distribution the project asks for beside its run-time dependencies is
+        declared ("the 'test' extra"); None when it is a run-time one or not declared."""
+        from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
+
+        wanted = canonicalize_name(name)
+        if wanted in _names(self.runtime):
+            return None
+        return self.origins.get(wanted)
+
+    @property
+    def runtime_home(self) -> str:
+        """Where the project declares its run-time dependencies."""
+        sources = self.sources
+        if any(source.startswith(("pyproject.toml [project]", "uv.lock")) for source in sources):
+            return "[project] dependencies"
+        if any(source.startswith("poetry") for source in sources):
+            return "[tool.poetry.dependencies]"
+        if any("requirements" in source for source in sources):
+            return "requirements.txt"
+        return "[project] dependencies"
 
 
 def read_requirements(project: Path, pyproject: PyprojectFile | None = None) -> Requirements:
@@ -90,11 +127,12 @@ def read_requirements(project: Path, pyproject: PyprojectFile | None = None) -> 
     pdm = data.get("tool", {}).get("pdm", {}).get("dev-dependencies")
     if isinstance(pdm, dict) and pdm:
         for group, items in pdm.items():
-            result.test += [str(item) for item in items if not str(item).startswith("-e")]
+            listed = [str(item) for item in items if not str(item).startswith("-e")]
+            result.add_test(listed, f"the PDM group '{group}'")
             result.sources.append(f"pdm group {group}")
     legacy_uv = data.get("tool", {}).get("uv", {}).get("dev-dependencies")
     if isinstance(legacy_uv, list) and legacy_uv:  # uv's own before PEP 735; `uv sync` installs it
-        result.test += [str(item) for item in legacy_uv]
+        result.add_test([str(item) for item in legacy_uv], "[tool.uv] dev-dependencies")
         result.sources.append("[tool.uv] dev-dependencies")
     if not result.locked:
         _pin_to_lock(project, result)
@@ -115,12 +153,14 @@ def _read_pep621(data: dict[str, Any], meta: dict[str, Any], result: Requirement
     result.runtime += _expand(meta.get("dependencies", []), extras, own)
     used = ["pyproject.toml [project]"]
     for set_name in (*TEST_SETS, *DEV_SETS):
-        target = result.test if set_name in TEST_SETS else result.dev
+        dev = set_name not in TEST_SETS
         if set_name in extras:
-            target += _expand(extras[set_name], extras, own)
+            listed = _expand(extras[set_name], extras, own)
+            result.add_test(listed, f"the '{set_name}' extra", dev=dev)
             used.append(f"extra {set_name}")
         if set_name in groups:
-            target += dependency_group(groups, set_name)
+            listed = dependency_group(groups, set_name)
+            result.add_test(listed, f"the '{set_name}' dependency group", dev=dev)
             used.append(f"group {set_name} (PEP 735)")
     result.test_extras += [set_name for set_name in TEST_SETS if set_name in extras]
     result.sources.append(" + ".join(used))
@@ -164,17 +204,30 @@ def dependency_group(
 
 
 def _read_uv_lock(project: Path, data: dict[str, Any], result: Requirements) -> None:
-    """Replace what [project] asks for by the versions uv.lock pins for it."""
-    from asgigen.environments import uv_binary  # lazy: cycle, environments imports this module
-
-    command = [uv_binary(), "export", "--frozen", "--format", "requirements-txt", "--no-hashes"]
-    command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet"]
+    """Replace what [project] asks for by the versions uv.lock pins for it: the run-time pins
+    (no extra, no group) and, as the test set, what the test and dev sets add to them."""
+    selection = []
     for extra in result.test_extras:
-        command += ["--extra", extra]
+        selection += ["--extra", extra]
     groups = data.get("dependency-groups", {}) or {}
     for group in (*TEST_SETS, *DEV_SETS):
         if group in groups:
-            command += ["--group", group]
+            selection += ["--group", group]
+    everything = _uv_export(project, selection)
+    runtime = _uv_export(project, ["--no-default-groups"])
+    kept = set(runtime)
+    result.runtime = runtime
+    result.test, result.dev = [line for line in everything if line not in kept], []
+    result.locked = True
+    result.sources[-1:] = [f"uv.lock (for {result.sources[-1]})"] if result.sources else ["uv.lock"]
+
+
+def _uv_export(project: Path, selection: list[str]) -> list[str]:
+    """The pins `uv export --frozen` gives for `selection` (extras and groups)."""
+    from asgigen.environments import uv_binary  # lazy: cycle, environments imports this module
+
+    command = [uv_binary(), "export", "--frozen", "--format", "requirements-txt", "--no-hashes"]
+    command += ["--no-emit-project", "--no-header", "--no-annotate", "--quiet", *selection]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
     exported = subprocess.run(
         command, cwd=project, capture_output=True, text=True, env=env, timeout=120, check=False
@@ -187,10 +240,7 @@ def _read_uv_lock(project: Path, data: dict[str, Any], result: Requirements) -> 
             hint=f"cd {project} && uv lock",
         )
     pinned = [line.strip() for line in exported.stdout.splitlines()]
-    pinned = [line for line in pinned if line and not line.startswith(("#", "-e", "."))]
-    result.runtime, result.test, result.dev = pinned, [], []
-    result.locked = True
-    result.sources[-1:] = [f"uv.lock (for {result.sources[-1]})"] if result.sources else ["uv.lock"]
+    return [line for line in pinned if line and not line.startswith(("#", "-e", "."))]
 
 
 # --- Poetry
@@ -288,10 +338,10 @@ def _read_poetry(poetry: dict[str, Any], result: Requirements) -> None:
         if not isinstance(table, dict) or table.get("optional"):
             continue  # `poetry install` leaves optional groups out too
         for name, spec in (table.get("dependencies") or {}).items():
-            result.test += poetry_requirement(name, spec)
+            result.add_test(poetry_requirement(name, spec), f"the Poetry group '{group}'")
         installed.append(group)
     for name, spec in legacy.items():
-        result.test += poetry_requirement(name, spec)
+        result.add_test(poetry_requirement(name, spec), "Poetry's dev-dependencies")
     if legacy:
         installed.append("dev-dependencies")
     if installed:
@@ -394,10 +444,26 @@ def _read_requirement_files(project: Path, result: Requirements) -> None:
     files = requirement_files(project)
     for path in files:  # one another file includes is read twice: `needed` deduplicates
         listed = read_requirement_file(path)
-        runtime = path.stem in ("requirements", "base", "prod", "production")
-        (result.runtime if runtime else result.test).extend(listed)
+        if _for_development(path):
+            result.add_test(listed, str(path.relative_to(project)))
+        else:
+            result.runtime += listed
     if files:
         result.sources.append(", ".join(str(path.relative_to(project)) for path in files))
+
+
+# Words in a requirements file's name that mark it as a development one (requirements-dev.txt,
+# requirements/test.in); any other (requirements.txt, base.txt, requirements/web.txt) is what
+# the project runs with: taking a run-time file for a test one would fail its boots wrongly.
+_DEVELOPMENT = re.compile(
+    r"(^|[-_.])(dev|develop|development|tests?|testing|lint|linting|docs?|ci|local|typing|types"
+    r"|qa|checks?)($|[-_.])"
+)
+
+
+def _for_development(path: Path) -> bool:
+    """Whether a requirements file is for development (tests, linters), not for run time."""
+    return _DEVELOPMENT.search(path.stem.lower()) is not None
 
 
 def _keep_dev_when_it_holds_the_tests(result: Requirements) -> None:
@@ -405,6 +471,20 @@ def _keep_dev_when_it_holds_the_tests(result: Requirements) -> None:
         return
     result.test += result.dev
     result.dev = []
+
+
+def _names(requirements: list[str]) -> list[str]:
+    """The canonical distribution names of `requirements` (unreadable ones left out)."""
+    from packaging.requirements import InvalidRequirement, Requirement  # lazy: 10-20 ms to import
+    from packaging.utils import canonicalize_name  # lazy: 10-20 ms to import
+
+    names: list[str] = []
+    for text in requirements:
+        try:
+            names.append(canonicalize_name(Requirement(text).name))
+        except InvalidRequirement:
+            continue
+    return names
 
 
 def mentions(requirements: list[str], names: tuple[str, ...]) -> bool:

@@ -217,7 +217,7 @@ def test_a_uv_lock_is_honoured(tmp_path: Path) -> None:
     assert found.locked
     assert found.sources[0].startswith("uv.lock")
     assert any(line.startswith("idna==") for line in found.runtime)
-    assert any(line.startswith("pytest==") for line in found.runtime)
+    assert any(line.startswith("pytest==") for line in found.test)  # the dev group: tests only
 
 
 def test_the_printed_run_command_installs_what_the_project_declares(tmp_path: Path) -> None:
