@@ -167,7 +167,10 @@ def bytecode_dir(python: str) -> Path | None:
     return path if path.is_dir() else None
 
 
-def _install(uv: str, venv: Path, base: str, packages: list[str], cwd: Path) -> None:
+def _install(
+    uv: str, venv: Path, base: str, packages: list[str], cwd: Path, declared: Requirements
+) -> None:
+    """Create `venv` and install `packages`; a failure names where they were declared."""
     commands = [[uv, "venv", "--quiet", "--python", base, str(venv)]]
     if packages:
         python = str(venv / "bin" / "python")
@@ -190,11 +193,12 @@ def _install(uv: str, venv: Path, base: str, packages: list[str], cwd: Path) -> 
             ) from None
         if result.returncode != 0:
             lines = (result.stdout + result.stderr).strip().splitlines()
+            sources = " + ".join(declared.sources)
             raise CheckFailedError(
-                "installing the project's requirements failed: "
-                + (lines[-1] if lines else f"uv exited with {result.returncode}"),
+                f"installing the requirements read from {sources} failed: "
+                + (lines[-1].strip() if lines else f"uv exited with {result.returncode}"),
                 details="\n".join(lines[-40:]),
-                hint="check the dependencies in the project's pyproject.toml",
+                hint=f"check the requirements in {sources}",
             )
     (venv / BYTECODE).mkdir(exist_ok=True)
 
@@ -233,7 +237,7 @@ def cached_environment(
         shutil.rmtree(venv, ignore_errors=True)
         started = time.perf_counter()
         try:
-            _install(uv_binary(), venv, base, packages, project)
+            _install(uv_binary(), venv, base, packages, project, declared)
         except BaseException:
             shutil.rmtree(venv, ignore_errors=True)
             raise
@@ -271,7 +275,7 @@ def isolated_environment(
         # A project with only requirements files has nothing to build: they are its install.
         buildable = any((project / name).is_file() for name in ("pyproject.toml", "setup.py"))
         wanted = [own, *extra_packages] if buildable else packages
-        _install(uv_binary(), venv, base, wanted, project)
+        _install(uv_binary(), venv, base, wanted, project, declared)
         seconds = time.perf_counter() - started
         yield Environment(str(venv / "bin" / "python"), venv, seconds, declared.describe())
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from asgigen import environments
+from asgigen.errors import CheckFailedError
 from tests.conftest import asgigen_env, run_asgigen
 
 pytestmark = pytest.mark.e2e
@@ -157,3 +158,22 @@ def test_the_cache_is_where_asgigen_cache_says_and_cleans(
     assert cleaned.returncode == 0
     assert cleaned.stdout.splitlines()[-1] == f"removed {cache / 'envs'}"
     assert list(cache.iterdir()) == []  # what asgigen made went; the directory named stays
+
+
+def test_a_failed_install_names_the_files_the_requirements_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A requirements-only project with a pin the index lacks: the error names
+    requirements.txt, not pyproject.toml (which this project does not have)."""
+    project = tmp_path / "svc"
+    project.mkdir()
+    (project / "requirements.txt").write_text("asgigen-no-such-distribution-0e1f==1.0\n")
+    monkeypatch.setenv("ASGIGEN_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(CheckFailedError) as failed:
+        environments.cached_environment(project, tools=[], servers=[])
+    assert failed.value.message.startswith(
+        "installing the requirements read from requirements.txt failed: "
+    )
+    assert "asgigen-no-such-distribution-0e1f" in failed.value.details
+    assert failed.value.hint == "check the requirements in requirements.txt"
+    assert "pyproject" not in failed.value.hint
