@@ -175,6 +175,9 @@ def test_check_under_every_server(projects: dict[str, Path], style: str) -> None
         assert summary.startswith(f"{server} 127.0.0.1:")
         proves_all(summary, project)
     assert litter(project) == []
+    if style == "fastapi":  # its default database: SQLite, a throwaway file outside the project
+        assert steps["service:sqlite"]["summary"] == "throwaway SQLite file", steps
+        assert not list(project.rglob("*.db"))
 
 
 def test_check_runs_each_server_asked_for(projects: dict[str, Path]) -> None:
