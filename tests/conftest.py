@@ -202,15 +202,22 @@ def _must(command: list[str], cwd: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def wheel_asgigen(tmp_path_factory: pytest.TempPathFactory) -> str:
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """asgigen's wheel, built once per session (per xdist worker) from this checkout."""
+    dist = tmp_path_factory.mktemp("wheel") / "dist"
+    _must([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
+    (wheel,) = dist.glob("asgigen-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def wheel_asgigen(tmp_path_factory: pytest.TempPathFactory, built_wheel: Path) -> str:
     """asgigen installed from its built wheel into a fresh venv (not this checkout): the tests
     that promise a behaviour "from the built wheel" run this executable."""
     from asgigen.environments import uv_binary
 
-    root = tmp_path_factory.mktemp("wheel")
-    dist, venv, uv = root / "dist", root / "venv", uv_binary()
-    _must([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
-    (wheel,) = dist.glob("asgigen-*.whl")
+    root = tmp_path_factory.mktemp("wheel-venv")
+    venv, uv, wheel = root / "venv", uv_binary(), built_wheel
     _must([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], root)
     _must([uv, "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)], root)
     return str(venv / "bin" / "asgigen")
