@@ -18,6 +18,7 @@ from tests.durations import (  # noqa: F401 (hooks: pytest finds them here)
     pytest_collection_modifyitems,
     pytest_configure,
 )
+from tests.template_tree import build_file_tree
 
 
 @dataclass
@@ -140,19 +141,23 @@ def mini_template(tmp_path: Path) -> Path:
     for partial in ("naming.jinja", "escape.jinja"):
         shutil.copy(ROOT / "templates" / "_partials" / partial, template / "_partials" / partial)
     for style in ("raw", "routed", "fastapi"):
-        tree = template / style
-        (tree / "src" / "{{ package_name }}").mkdir(parents=True)
-        (tree / "src" / "{{ package_name }}" / "app.py.jinja").write_text(
-            '{% from "_partials/escape.jinja" import python_string -%}\n'
-            "DESCRIPTION = {{ python_string(description) }}\n"
-        )
-        (tree / "pyproject.toml.jinja").write_text(
-            '{% from "_partials/escape.jinja" import toml_string -%}\n'
-            '[project]\nname = "{{ project_name }}"\n'
-            "description = {{ toml_string(description) }}\n"
-        )
-        (tree / "{{ _copier_conf.answers_file }}.jinja").write_text(
-            "{{ _copier_answers|to_nice_yaml -}}\n"
+        build_file_tree(
+            template / style,
+            {
+                "src/{{ package_name }}/app.py.jinja": """
+                    {% from "_partials/escape.jinja" import python_string -%}
+                    DESCRIPTION = {{ python_string(description) }}
+                """,
+                "pyproject.toml.jinja": """
+                    {% from "_partials/escape.jinja" import toml_string -%}
+                    [project]
+                    name = "{{ project_name }}"
+                    description = {{ toml_string(description) }}
+                """,
+                "{{ _copier_conf.answers_file }}.jinja": """
+                    {{ _copier_answers|to_nice_yaml -}}
+                """,
+            },
         )
     return template
 
