@@ -426,36 +426,6 @@ def test_gates_follow_the_project_configuration(projects: dict[str, Path], tmp_p
     assert litter(planted) == []
 
 
-# --- the check environment cache
-
-
-def test_the_second_check_reuses_the_environment(projects: dict[str, Path], tmp_path: Path) -> None:
-    cache = tmp_path / "cold-cache"
-    project = projects["raw"]
-    first = asgigen("check", str(project), cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
-    assert first.returncode == 0, first.stderr
-    built = step_line(first.stderr, "env")
-    assert f"built {cache / 'envs'}" in built
-    second = asgigen("check", str(project), cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
-    assert second.returncode == 0, second.stderr
-    assert not any(line.strip().startswith("env ") for line in second.stderr.splitlines())
-    assert second.stdout == first.stdout == "m-raw: all 6 checks passed\n"
-
-    summary = asgigen("cache", cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
-    assert summary.returncode == 0, summary.stderr
-    lines = summary.stdout.splitlines()
-    assert lines[0] == str(cache)
-    assert lines[1].startswith("1 environment(s), ")
-    envs = cache / "envs"
-    key = next(path.name for path in envs.iterdir() if (path / ".asgigen-ready").is_file())
-    cleaned = asgigen("cache", "--clean", cwd=tmp_path, ASGIGEN_CACHE_DIR=str(cache))
-    # Only what asgigen made goes, each named: the environment, its lock, the folder's marker,
-    # then the folder; ASGIGEN_CACHE_DIR itself may be shared with other tools, so it stays.
-    made = [envs / key, envs / f"{key}.lock", envs / ".asgigen-cache", envs]
-    assert (cleaned.returncode, cleaned.stdout) == (0, "".join(f"removed {p}\n" for p in made))
-    assert list(cache.iterdir()) == []
-
-
 # --- what `new` prints works as printed
 
 

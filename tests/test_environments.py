@@ -141,6 +141,8 @@ def test_an_environment_used_within_the_grace_period_outlives_the_bound(tmp_path
 def test_the_cache_is_where_asgigen_cache_says_and_cleans(
     tmp_path: Path, raw_projects: Path
 ) -> None:
+    # Also the e2e proof that a second check reuses the environment the first one built (it was
+    # tests/test_e2e.py::test_the_second_check_reuses_the_environment, the same two checks).
     cache = tmp_path / "cache"
     env = {"ASGIGEN_CACHE_DIR": str(cache)}
     shown = asgigen("cache", cwd=tmp_path, env=env)
@@ -148,11 +150,22 @@ def test_the_cache_is_where_asgigen_cache_says_and_cleans(
     assert "0 environment(s)" in shown.stdout
     checked = asgigen("check", "one", cwd=raw_projects, env=env)
     assert checked.returncode == 0, checked.stderr
-    assert "env        built" in checked.stderr  # cold: built, and said so
-    assert "1 environment(s)" in asgigen("cache", cwd=tmp_path, env=env).stdout
+    built = next(line for line in checked.stderr.splitlines() if line.strip().startswith("env "))
+    assert f"built {cache / 'envs'}" in built  # cold: built there, and said so
+    summary = asgigen("cache", cwd=tmp_path, env=env)
+    assert summary.returncode == 0, summary.stderr
+    assert summary.stdout.splitlines()[:1] == [str(cache)]
+    assert summary.stdout.splitlines()[1].startswith("1 environment(s), ")
     again = asgigen("check", "one", cwd=raw_projects, env=env)
-    assert "env        built" not in again.stderr  # warm: reused
+    assert again.returncode == 0, again.stderr
+    # Warm: reused, so no env step at all, and the same verdict.
+    assert not any(line.strip().startswith("env ") for line in again.stderr.splitlines())
+    assert again.stdout == checked.stdout == "one: all 6 checks passed\n"
+    envs = cache / "envs"
+    key = next(path.name for path in envs.iterdir() if (path / ".asgigen-ready").is_file())
     cleaned = asgigen("cache", "--clean", cwd=tmp_path, env=env)
-    assert cleaned.returncode == 0
-    assert cleaned.stdout.splitlines()[-1] == f"removed {cache / 'envs'}"
+    # Only what asgigen made goes, each named: the environment, its lock, the folder's marker,
+    # then the folder; ASGIGEN_CACHE_DIR itself may be shared with other tools, so it stays.
+    made = [envs / key, envs / f"{key}.lock", envs / ".asgigen-cache", envs]
+    assert (cleaned.returncode, cleaned.stdout) == (0, "".join(f"removed {p}\n" for p in made))
     assert list(cache.iterdir()) == []  # what asgigen made went; the directory named stays
