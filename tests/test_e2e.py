@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from asgigen.cache import cache_root
 from asgigen.contract import load_contract
 from tests.conftest import asgigen_env, run_asgigen
 
@@ -232,6 +233,7 @@ def test_check_isolated_uses_a_fresh_venv_and_removes_it(
     report = json.loads(result.stdout)
     assert report["python"] != sys.executable
     assert "asgigen-isolated-" in report["python"]
+    assert not Path(report["python"]).is_relative_to(cache_root())  # not a cached environment
     assert not Path(report["python"]).exists()  # removed afterwards
     names = [step["name"] for step in report["steps"]]
     assert names == [*GATES, "tests", "app", "serve:uvicorn"]

@@ -91,15 +91,6 @@ def test_a_python_the_machine_lacks_fails_fast_with_one_line(tmp_path: Path) -> 
     assert "python install '>=3.99'" in result.stderr.strip().splitlines()[-1]
 
 
-def test_isolated_uses_a_fresh_environment_and_removes_it(raw_projects: Path) -> None:
-    result = asgigen("check", "one", "--isolated", "--json", cwd=raw_projects)
-    assert result.returncode == 0, result.stderr
-    python = Path(json.loads(result.stdout)["python"])
-    assert not python.is_relative_to(environments.cache_root())
-    assert "asgigen-isolated-" in str(python)
-    assert not python.exists()  # removed after the check
-
-
 def test_least_recently_used_environments_go_first(tmp_path: Path) -> None:
     root = tmp_path / "envs"
     for age, name in enumerate(["newest", "middle", "oldest", "in-use"]):
