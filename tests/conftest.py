@@ -18,6 +18,7 @@ from tests.durations import (  # noqa: F401 (hooks: pytest finds them here)
     pytest_collection_modifyitems,
     pytest_configure,
 )
+from tests.template_tree import build_file_tree
 
 
 @dataclass
@@ -140,19 +141,23 @@ def mini_template(tmp_path: Path) -> Path:
     for partial in ("naming.jinja", "escape.jinja"):
         shutil.copy(ROOT / "templates" / "_partials" / partial, template / "_partials" / partial)
     for style in ("raw", "routed", "fastapi"):
-        tree = template / style
-        (tree / "src" / "{{ package_name }}").mkdir(parents=True)
-        (tree / "src" / "{{ package_name }}" / "app.py.jinja").write_text(
-            '{% from "_partials/escape.jinja" import python_string -%}\n'
-            "DESCRIPTION = {{ python_string(description) }}\n"
-        )
-        (tree / "pyproject.toml.jinja").write_text(
-            '{% from "_partials/escape.jinja" import toml_string -%}\n'
-            '[project]\nname = "{{ project_name }}"\n'
-            "description = {{ toml_string(description) }}\n"
-        )
-        (tree / "{{ _copier_conf.answers_file }}.jinja").write_text(
-            "{{ _copier_answers|to_nice_yaml -}}\n"
+        build_file_tree(
+            template / style,
+            {
+                "src/{{ package_name }}/app.py.jinja": """
+                    {% from "_partials/escape.jinja" import python_string -%}
+                    DESCRIPTION = {{ python_string(description) }}
+                """,
+                "pyproject.toml.jinja": """
+                    {% from "_partials/escape.jinja" import toml_string -%}
+                    [project]
+                    name = "{{ project_name }}"
+                    description = {{ toml_string(description) }}
+                """,
+                "{{ _copier_conf.answers_file }}.jinja": """
+                    {{ _copier_answers|to_nice_yaml -}}
+                """,
+            },
         )
     return template
 
@@ -202,15 +207,22 @@ def _must(command: list[str], cwd: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def wheel_asgigen(tmp_path_factory: pytest.TempPathFactory) -> str:
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """asgigen's wheel, built once per session (per xdist worker) from this checkout."""
+    dist = tmp_path_factory.mktemp("wheel") / "dist"
+    _must([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
+    (wheel,) = dist.glob("asgigen-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def wheel_asgigen(tmp_path_factory: pytest.TempPathFactory, built_wheel: Path) -> str:
     """asgigen installed from its built wheel into a fresh venv (not this checkout): the tests
     that promise a behaviour "from the built wheel" run this executable."""
     from asgigen.environments import uv_binary
 
-    root = tmp_path_factory.mktemp("wheel")
-    dist, venv, uv = root / "dist", root / "venv", uv_binary()
-    _must([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)], ROOT)
-    (wheel,) = dist.glob("asgigen-*.whl")
+    root = tmp_path_factory.mktemp("wheel-venv")
+    venv, uv, wheel = root / "venv", uv_binary(), built_wheel
     _must([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], root)
     _must([uv, "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)], root)
     return str(venv / "bin" / "asgigen")

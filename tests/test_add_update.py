@@ -106,6 +106,7 @@ def made_with_route(run_cli: Cli, tmp_path: Path, template: Path) -> Path:
     return project
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_update_keeps_the_addition_when_the_release_changes_its_file(
     run_cli: Cli, tmp_path: Path
 ) -> None:
@@ -122,6 +123,7 @@ def test_update_keeps_the_addition_when_the_release_changes_its_file(
     assert contract.additions == (("route", {"path": "/greet"}),)
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_a_release_changing_the_addition_s_lines_is_a_conflict(
     run_cli: Cli, tmp_path: Path
 ) -> None:
@@ -134,6 +136,7 @@ def test_a_release_changing_the_addition_s_lines_is_a_conflict(
 
 
 @pytest.mark.parametrize("routes_file", ["routes.py"])
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_a_release_moving_the_anchor_gets_the_addition_there(
     run_cli: Cli, tmp_path: Path, routes_file: str
 ) -> None:

@@ -52,6 +52,9 @@ def run_quick(*parts: str) -> dict[str, dict[str, Any]]:
         assert SANE[0] < row["ratio"] < SANE[1], row
         assert row["ours"] > 0, row
         assert row["reference"] > 0, row
+        # The ratio is the two measured sides' (one round in --quick mode, so the median of
+        # the per-round ratios is that round's): not a swapped, stale or made-up figure.
+        assert math.isclose(row["ratio"], row["ours"] / row["reference"], rel_tol=1e-9), row
     return rows
 
 
@@ -66,6 +69,10 @@ def test_cli_and_check_benchmarks_run() -> None:
     }
     generation = rows["Generation: asgigen new --no-check / copier copy"]
     assert generation["checked"].startswith("both wrote the same ")
+    # `asgigen new` with its check runs the project's tests and boots it: it must take longer
+    # than generating alone, or the timed command proved nothing.
+    for style in ("raw", "fastapi"):
+        assert rows[f"asgigen new (tests + live boot), {style}"]["ours"] > generation["ours"]
 
 
 def test_app_benchmarks_run() -> None:
@@ -85,6 +92,34 @@ def test_app_benchmarks_run() -> None:
     assert set(rows) == set(loaded) | derived
     for name, answer in loaded.items():
         assert rows[name]["checked"].startswith(f"same answer to {answer}"), rows[name]
+
+
+def test_the_printed_table_has_each_rows_numbers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --json, one line per row: its name, then ours, reference and ratio as numbers."""
+    rows = [
+        run_all.Row(
+            "CLI start-up: asgigen --help / copier --help", 0.07, 0.33, 0.07 / 0.33, "t", ""
+        ),
+        run_all.Row("Generation: asgigen new --no-check / copier copy", 0.5, 0.5, 1.0, "t", ""),
+    ]
+    monkeypatch.setattr(run_all, "need", lambda tool: tool)
+    monkeypatch.setattr(run_all, "bench_cli", lambda root, runs: rows)
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "--quick", "--only", "cli"])
+    run_all.main()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split() == ["benchmark", "ours", "reference", "ratio", "target"]
+    assert len(lines) == len(rows)
+    for line, row in zip(lines, rows, strict=True):
+        assert line.startswith(row.name)
+        ours, reference, ratio, target = line[len(row.name) :].split()
+        assert (float(ours), float(reference), float(ratio)) == (
+            round(row.ours, 3),
+            round(row.reference, 3),
+            round(row.ratio, 3),
+        )
+        assert target == row.target
 
 
 def test_different_answers_are_not_compared(tmp_path: Path) -> None:

@@ -92,15 +92,6 @@ def test_a_python_the_machine_lacks_fails_fast_with_one_line(tmp_path: Path) -> 
     assert "python install '>=3.99'" in result.stderr.strip().splitlines()[-1]
 
 
-def test_isolated_uses_a_fresh_environment_and_removes_it(raw_projects: Path) -> None:
-    result = asgigen("check", "one", "--isolated", "--json", cwd=raw_projects)
-    assert result.returncode == 0, result.stderr
-    python = Path(json.loads(result.stdout)["python"])
-    assert not python.is_relative_to(environments.cache_root())
-    assert "asgigen-isolated-" in str(python)
-    assert not python.exists()  # removed after the check
-
-
 def test_least_recently_used_environments_go_first(tmp_path: Path) -> None:
     root = tmp_path / "envs"
     for age, name in enumerate(["newest", "middle", "oldest", "in-use"]):
@@ -142,6 +133,8 @@ def test_an_environment_used_within_the_grace_period_outlives_the_bound(tmp_path
 def test_the_cache_is_where_asgigen_cache_says_and_cleans(
     tmp_path: Path, raw_projects: Path
 ) -> None:
+    # Also the e2e proof that a second check reuses the environment the first one built (it was
+    # tests/test_e2e.py::test_the_second_check_reuses_the_environment, the same two checks).
     cache = tmp_path / "cache"
     env = {"ASGIGEN_CACHE_DIR": str(cache)}
     shown = asgigen("cache", cwd=tmp_path, env=env)
@@ -149,14 +142,27 @@ def test_the_cache_is_where_asgigen_cache_says_and_cleans(
     assert "0 environment(s)" in shown.stdout
     checked = asgigen("check", "one", cwd=raw_projects, env=env)
     assert checked.returncode == 0, checked.stderr
-    assert "env        built" in checked.stderr  # cold: built, and said so
+    built = next(line for line in checked.stderr.splitlines() if line.strip().startswith("env "))
+    assert f"built {cache / 'envs'}" in built  # cold: built there, and said so
+    summary = asgigen("cache", cwd=tmp_path, env=env)
+    assert summary.returncode == 0, summary.stderr
+    assert summary.stdout.splitlines()[:1] == [str(cache)]
     # The check's environment and the run-time one the servers boot in.
-    assert "2 environment(s)" in asgigen("cache", cwd=tmp_path, env=env).stdout
+    assert summary.stdout.splitlines()[1].startswith("2 environment(s), ")
     again = asgigen("check", "one", cwd=raw_projects, env=env)
-    assert "env        built" not in again.stderr  # warm: reused
+    assert again.returncode == 0, again.stderr
+    # Warm: reused, so no env step at all, and the same verdict.
+    assert not any(line.strip().startswith("env ") for line in again.stderr.splitlines())
+    assert again.stdout == checked.stdout == "one: all 6 checks passed\n"
+    envs = cache / "envs"
+    keys = sorted(path.name for path in envs.iterdir() if (path / ".asgigen-ready").is_file())
     cleaned = asgigen("cache", "--clean", cwd=tmp_path, env=env)
-    assert cleaned.returncode == 0
-    assert cleaned.stdout.splitlines()[-1] == f"removed {cache / 'envs'}"
+    # Only what asgigen made goes, each named: the environments, their locks, the folder's
+    # marker, then the folder; ASGIGEN_CACHE_DIR itself may be shared with other tools, so it
+    # stays.
+    made = sorted(path for key in keys for path in (envs / key, envs / f"{key}.lock"))
+    made += [envs / ".asgigen-cache", envs]
+    assert (cleaned.returncode, cleaned.stdout) == (0, "".join(f"removed {p}\n" for p in made))
     assert list(cache.iterdir()) == []  # what asgigen made went; the directory named stays
 
 

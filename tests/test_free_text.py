@@ -21,6 +21,8 @@ from tests.tools import venv_tool
 texts = st.text(
     st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=60
 )
+# e2e: about twenty renderings of the built-in template per style, each one ruff-formatted.
+pytestmark = pytest.mark.e2e
 TRICKY = "He said \"hi\" \\ {{ x }} {% if %} 🚀 中文 'q'\nnew line\t<b>*x*</b> #1"
 
 

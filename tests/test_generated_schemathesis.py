@@ -25,7 +25,11 @@ import pytest
 from asgigen import generate, services
 
 ST = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
-pytestmark = pytest.mark.skipif(ST is None, reason="schemathesis is not installed")
+# e2e: each variant generates a project and serves it (PostgreSQL on a throwaway server).
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(ST is None, reason="schemathesis is not installed"),
+]
 PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"}
 
 

@@ -29,6 +29,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return releases_repo(tmp_path_factory.mktemp("releases"))
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_update_check_of_several_projects_says_which_are_behind(
     run_cli: Cli, releases: Path, tmp_path: Path
 ) -> None:

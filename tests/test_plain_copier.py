@@ -256,6 +256,7 @@ ANSWERS = {
 }
 
 
+@pytest.mark.e2e  # the plain_copier venv: uv creates it, copier is installed
 @pytest.mark.parametrize("answers", list(ANSWERS))
 @pytest.mark.parametrize("style", STYLES)
 def test_plain_copier_renders_what_asgigen_new_renders(
@@ -282,6 +283,7 @@ def test_plain_copier_renders_what_asgigen_new_renders(
         assert actual[path] == content, path
 
 
+@pytest.mark.e2e  # the plain_copier venv: uv creates it, copier is installed
 @pytest.mark.parametrize(
     ("answers", "question", "message"),
     [

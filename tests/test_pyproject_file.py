@@ -221,7 +221,8 @@ def test_a_check_reads_pyproject_once(
     (packages,) = [each for each in wanted if "pytest" in each]
     (runtime,) = [each for each in wanted if "pytest" not in each]
     assert (packages[:2], packages[-2:]) == (["starlette", "pytest"], ["ruff", "mypy"])
-    assert "starlette" in runtime and "ruff" not in runtime
+    assert "starlette" in runtime
+    assert "ruff" not in runtime
     assert len(parsed) == 1
 
 

@@ -282,6 +282,7 @@ def test_template_directory_without_git_is_explained(tmp_path: Path) -> None:
 # --- through the command line
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_cli_update_of_a_fresh_project_reports_no_changes(
     run_cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
@@ -309,6 +310,7 @@ def test_cli_update_outside_git_is_exit_2(
     assert lines[1].startswith("hint: cd ")
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_cli_conflict_is_exit_1_and_named(
     run_cli: Callable[..., CliResult], repo: Path, tmp_path: Path
 ) -> None:
@@ -322,6 +324,7 @@ def test_cli_conflict_is_exit_1_and_named(
     assert result.stderr.splitlines()[0] == "error: update left conflicts in 1 file(s): README.md"
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_cli_defaults_and_skip_answered_never_prompt(
     run_cli: Callable[..., CliResult], repo: Path, tmp_path: Path
 ) -> None:
@@ -332,6 +335,7 @@ def test_cli_defaults_and_skip_answered_never_prompt(
     assert answers(project)["port"] == 8000  # the old answer kept
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_cli_check_says_behind_with_exit_3(
     run_cli: Callable[..., CliResult], repo: Path, tmp_path: Path
 ) -> None:
@@ -364,6 +368,7 @@ def test_cli_check_of_a_fresh_builtin_project_is_current(
     assert "is the newest" in result.stdout
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_file_the_template_drops_but_the_owner_changed_is_kept(
     project: Path, versions: list[TemplateVersion], tmp_path: Path
 ) -> None:
@@ -380,6 +385,7 @@ def test_file_the_template_drops_but_the_owner_changed_is_kept(
     assert result.conflicts["pyproject.toml"].startswith("yours, kept: template 3.0.0 no longer")
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_file_the_template_drops_unchanged_goes(
     project: Path, versions: list[TemplateVersion], tmp_path: Path
 ) -> None:
@@ -409,6 +415,7 @@ def _asked(transcript: str) -> list[str]:
         (["--defaults"], []),
     ],
 )
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_at_a_terminal_update_asks_what_the_options_leave_open(
     repo: Path, tmp_path: Path, options: list[str], asked: list[str]
 ) -> None:

@@ -20,6 +20,7 @@ def repo(tmp_path: Path) -> Path:
     return template_repo(tmp_path)
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_renamed_package_keeps_the_committed_edit(run_cli: Cli, repo: Path, tmp_path: Path) -> None:
     project = copy_project(str(repo), tmp_path / "shop", ref="v1")
     edit(project, "src/shop/app.py", '"""The app."""', '"""My app."""')
@@ -39,6 +40,7 @@ def test_renamed_package_keeps_the_committed_edit(run_cli: Cli, repo: Path, tmp_
     assert "src/other/app.py: your edit of src/shop/app.py" in result.stdout
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_project_inside_a_larger_repository_reports_its_conflict(
     run_cli: Cli, repo: Path, tmp_path: Path
 ) -> None:
@@ -59,6 +61,7 @@ def test_project_inside_a_larger_repository_reports_its_conflict(
     assert "  README.md\n" in result.stdout  # project-relative, not services/shop/README.md
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_update_from_a_git_template_names_both_versions(
     run_cli: Cli, repo: Path, tmp_path: Path
 ) -> None:

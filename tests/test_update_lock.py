@@ -20,6 +20,7 @@ __all__ = ["project", "versions"]  # the fixtures, shared with test_update
 LOCK = 'version = 1\nrequires-python = ">=3.11"\n'
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_an_untracked_uv_lock_does_not_block_update_and_stays_as_it_was(
     project: Path, versions: list[TemplateVersion]
 ) -> None:
@@ -50,6 +51,7 @@ def test_a_dirty_tree_is_refused_naming_the_files(
     )
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_pretend_works_on_a_dirty_tree_and_changes_nothing(
     project: Path, versions: list[TemplateVersion]
 ) -> None:
@@ -64,6 +66,7 @@ def test_pretend_works_on_a_dirty_tree_and_changes_nothing(
     assert tree_snapshot(project) == before
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_cli_update_after_uv_run_wrote_its_lock(
     run_cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:

@@ -32,6 +32,7 @@ def orders(run_cli: Cli, team_template_repo: Path, tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_update_to_v2_keeps_the_owners_edit(run_cli: Cli, orders: Path) -> None:
     main = orders / "orders_svc" / "main.py"
     edit(orders, "orders_svc/main.py", "a plain ASGI service.", "the order service we run.")
@@ -55,6 +56,7 @@ def test_update_to_v2_keeps_the_owners_edit(run_cli: Cli, orders: Path) -> None:
     assert json.loads(current.stdout)["latest_version"] == "v2.0.0"
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_same_line_changed_by_owner_and_template_is_a_named_conflict(
     run_cli: Cli, orders: Path
 ) -> None:
@@ -73,6 +75,7 @@ def test_same_line_changed_by_owner_and_template_is_a_named_conflict(
     assert "  pyproject.toml: changed by you and by the template" in result.stdout
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_vcs_ref_moves_to_the_named_tag(run_cli: Cli, orders: Path) -> None:
     result = run_cli("update", "--vcs-ref", "v1.0.0", str(orders))
     assert result.exit_code == 0, result.stderr

@@ -2,8 +2,12 @@
 
 For every released version older than the live template, and every style: render the project
 as that version did, commit, make an owner's edits (a changed line, a new module, a new test),
-run `asgigen update`, then check that the template's changes arrived, the edits stayed, any
-conflict is reported (exit 1, named), and `asgigen check` passes on the result.
+run `asgigen update`, then check that any conflict is reported (exit 1, named) and that the
+project is exactly the current version's rendering plus the owner's edits, file for file.
+
+So every version of a style updates to the same project, and `asgigen check` proves that
+project once per style (test_the_updated_project_passes_check) rather than once per version:
+the nine checks of a style all checked identical files.
 """
 
 from __future__ import annotations
@@ -90,6 +94,39 @@ def current_files(
     return of
 
 
+def expected_project(current: dict[str, bytes]) -> dict[str, bytes]:
+    """What an updated project holds: the current rendering with the owner's edits."""
+    pyproject = current["pyproject.toml"].replace(DESCRIPTION.encode(), MINE.encode())
+    return current | {
+        "pyproject.toml": pyproject,
+        "src/shop/extra.py": EXTRA.encode(),
+        "tests/test_extra.py": EXTRA_TEST.encode(),
+    }
+
+
+def update_with_owners_edits(
+    run_cli: Callable[..., CliResult], history_repo: Path, version: str, project: Path, style: str
+) -> tuple[CliResult, CliResult]:
+    """Render `project` with template `version`, commit the owner's edits, then `update
+    --pretend` and `update` it (both --no-verify): their results."""
+    render_version(history_repo, version, project, style)
+    commit_all(project, f"made with template {version}")
+    pyproject = project / "pyproject.toml"
+    assert DESCRIPTION in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(DESCRIPTION, MINE))
+    (project / "src/shop/extra.py").write_text(EXTRA)
+    (project / "tests/test_extra.py").write_text(EXTRA_TEST)
+    commit_all(project, "the owner's edits")
+
+    before = files(project)
+    # --no-verify: `asgigen check` proves the updated project (test_the_updated_project_passes_
+    # check), so the verified update's own proof of the merged copy would run the same proof
+    # twice; that proof is tested in tests/test_verified_update.py.
+    preview = run_cli("update", "--pretend", "--no-verify", str(project))
+    assert files(project) == before  # --pretend changed nothing
+    return preview, run_cli("update", "--no-verify", str(project))
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not OLD_VERSIONS, reason="only the live version is released")
 @pytest.mark.parametrize("style", STYLES)
@@ -106,30 +143,14 @@ def test_project_from_a_shipped_version_updates_to_the_current_one(
 ) -> None:
     monkeypatch.setattr("asgigen.template.builtin_template", lambda: live_template)
     newest = history.template_version()
-    project = render_version(history_repo, version, tmp_path / "old" / "shop", style)
-    commit_all(project, f"made with template {version}")
-    pyproject = project / "pyproject.toml"
-    assert DESCRIPTION in pyproject.read_text()
-    pyproject.write_text(pyproject.read_text().replace(DESCRIPTION, MINE))
-    (project / "src/shop/extra.py").write_text(EXTRA)
-    (project / "tests/test_extra.py").write_text(EXTRA_TEST)
-    commit_all(project, "the owner's edits")
-
-    before = files(project)
-    # --no-verify: this test proves the updated project itself (`asgigen check` at the end),
-    # so the verified update's own proof of the merged copy would run the same proof twice
-    # per case; that proof is tested in tests/test_verified_update.py.
-    preview = run_cli("update", "--pretend", "--no-verify", str(project))
+    project = tmp_path / "old" / "shop"
+    preview, result = update_with_owners_edits(run_cli, history_repo, version, project, style)
     assert f"shop: template {version} → {newest}; " in preview.stdout, preview.stderr
     assert f"what changed in the template:\n  {newest}\n" in preview.stdout
-    assert files(project) == before  # --pretend changed nothing
-
-    result = run_cli("update", "--no-verify", str(project))
 
     assert f"shop: template {version} → {newest}" in result.stdout, result.stderr
     assert "what changed in the template:" in result.stdout
     assert f"\n  {newest}\n" in result.stdout
-    fresh = current_files(style)
     updated = files(project)
     conflicted = {name for name, text in updated.items() if b"\n<<<<<<< " in b"\n" + text}
     if result.exit_code == 1:  # conflicts are named, and only they hold markers
@@ -139,20 +160,38 @@ def test_project_from_a_shipped_version_updates_to_the_current_one(
     else:
         assert result.exit_code == 0, result.stdout + result.stderr
         assert conflicted == set()
-    # The template's changes arrived: every template file is as the current version renders it.
-    for name, text in fresh.items():
-        if name in conflicted or name == generate.ANSWERS_FILE:
-            continue
-        if name == "pyproject.toml":
-            text = text.replace(DESCRIPTION.encode(), MINE.encode())
-        assert updated.get(name) == text, f"{name} differs from template {newest}"
-    # The owner's edits stayed.
-    assert MINE in pyproject.read_text()
-    assert (project / "src/shop/extra.py").read_text() == EXTRA
-    assert (project / "tests/test_extra.py").read_text() == EXTRA_TEST
-    assert f"_commit: '{newest}'" in (project / generate.ANSWERS_FILE).read_text()
     if conflicted:
         pytest.fail(f"template {version} → {newest} conflicts with plain owner edits: {conflicted}")
+    # The template's changes arrived, the owner's edits stayed, and nothing else is there: the
+    # project is the current version's rendering plus the edits, answers file included
+    # (`_commit` is the newest version).
+    expected = expected_project(current_files(style))
+    assert sorted(updated) == sorted(expected)
+    for name, text in expected.items():
+        assert updated[name] == text, f"{name} differs from template {newest} plus the edits"
+    assert f"_commit: '{newest}'" in (project / generate.ANSWERS_FILE).read_text()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not OLD_VERSIONS, reason="only the live version is released")
+@pytest.mark.parametrize("style", STYLES)
+def test_the_updated_project_passes_check(
+    run_cli: Callable[..., CliResult],
+    history_repo: Path,
+    live_template: Path,
+    current_files: Callable[[str], dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    style: str,
+) -> None:
+    # Every old version of a style updates to the same files (the test above asserts each is
+    # the current rendering plus the owner's edits), so proving one proves them all: the
+    # oldest, which has the most to merge.
+    monkeypatch.setattr("asgigen.template.builtin_template", lambda: live_template)
+    project = tmp_path / "old" / "shop"
+    _, result = update_with_owners_edits(run_cli, history_repo, OLD_VERSIONS[0], project, style)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert files(project) == expected_project(current_files(style))
     subprocess.run(["git", "add", "--all"], cwd=project, check=True)
     checked = run_cli("check", str(project))
     assert checked.exit_code == 0, checked.stdout + checked.stderr

@@ -245,6 +245,7 @@ def test_a_release_whose_probe_fails_names_the_probe(run_cli: Cli, shop: Path) -
     shutil.rmtree(kept_copy(result.stderr).parent)
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_a_release_whose_contract_cannot_be_read_is_not_applied(run_cli: Cli, shop: Path) -> None:
     before = state(shop)
 
@@ -276,6 +277,7 @@ def test_pretend_shows_the_proofs_verdict(run_cli: Cli, shop: Path) -> None:
     shutil.rmtree(kept_copy(result.stderr).parent)
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_conflicts_are_reported_before_any_proof(run_cli: Cli, shop: Path) -> None:
     (shop / "README.md").write_text("# shop\n\nMy own intro.\n")
     commit_all(shop, "mine")
@@ -294,6 +296,7 @@ def test_conflicts_are_reported_before_any_proof(run_cli: Cli, shop: Path) -> No
     assert "README.md" in git(shop, "ls-files", "--unmerged")
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_an_update_that_changes_nothing_proves_nothing(run_cli: Cli, shop: Path) -> None:
     before = state(shop)
     result = run_cli("update", "--vcs-ref", "v1", str(shop))
@@ -347,6 +350,7 @@ def test_an_update_across_builtin_versions_is_proved_before_it_is_written(
     assert git(project, "log", "--format=%s") == f"made with template {older[-1]}\n"
 
 
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
 def test_inside_a_larger_repository_only_the_projects_files_change(
     run_cli: Cli, releases: Path, tmp_path: Path
 ) -> None:
