@@ -23,6 +23,7 @@ from asgigen.contract import (
 )
 from asgigen.errors import BadInputError
 from asgigen.generate import ANSWERS_FILE, BUILTIN_SOURCE, load_yaml
+from asgigen.pyproject_file import FILE, PyprojectFile, parse_toml, read_pyproject
 from asgigen.servers import SERVERS
 
 
@@ -99,13 +100,15 @@ def offered(start: Path) -> str:
     )
 
 
-def contract_file(project: Path) -> str:
-    """Where the project's contract lives, so probes and the record go there."""
-    if not has_declared_contract(project):
+def contract_file(project: Path, pyproject: PyprojectFile | None = None) -> str:
+    """Where the project's contract lives, so probes and the record go there. `pyproject`:
+    the project's file when the caller read it already."""
+    pyproject = pyproject or read_pyproject(project)
+    if not has_declared_contract(project, pyproject):
         return CONTRACT_FILE  # created with the first probe
     return (
         "pyproject.toml"
-        if load_contract(project).source.startswith("pyproject")
+        if load_contract(project, pyproject).source.startswith("pyproject")
         else (CONTRACT_FILE)
     )
 
@@ -135,11 +138,12 @@ def add(
         data = dict(zip(generator.arguments, arguments, strict=True))
         known = {k: v for k, v in answers.items() if not k.startswith("_")}
         plan = generators.render(loaded.path, generator, known, data)
-    where = contract_file(project)
+    pyproject = read_pyproject(project)  # once: every reader below is handed it
+    where = contract_file(project, pyproject)
     changes = generators.Changes(project)
     if changes.text(where) is None:
-        changes.put(where, _first_contract(project))
-    generators.apply(plan, changes, where)
+        changes.put(where, _first_contract(project, pyproject))
+    generators.apply(plan, changes, where, pyproject=pyproject)
     recorded = generators.record(changes.text(where) or "", where, generator_name, data)
     changes.put(where, recorded)
     diff = changes.diff()
@@ -151,7 +155,7 @@ def add(
         if plan.run:
             console = Console()
             try:
-                python = _check_python(project, console)
+                python = _check_python(project, console, pyproject=_after(pyproject, changes))
                 generators.run_steps(plan.run, project, python, console)
             except BaseException:
                 _undo(project, changes, before)
@@ -181,21 +185,35 @@ def _undo(project: Path, changes: Any, before: set[str]) -> None:
         (project / name).unlink(missing_ok=True)
 
 
-def _check_python(project: Path, console: Console) -> str:
+def _after(pyproject: PyprojectFile, changes: generators.Changes) -> PyprojectFile:
+    """The project's pyproject.toml as the addition left it: the one read before, unless the
+    addition changed it (its contract, a dependency), then its new text, parsed once."""
+    edit = changes.edits.get(FILE)
+    if edit is None:
+        return pyproject
+    text = edit[1]
+    return PyprojectFile(pyproject.path, parse_toml(pyproject.path, text), text, exists=True)
+
+
+def _check_python(project: Path, console: Console, pyproject: PyprojectFile | None = None) -> str:
     """The interpreter of the environment `asgigen check` builds for the project (the same
-    one, from the cache, when it was built before)."""
-    tools = gates.configured(project)
+    one, from the cache, when it was built before). `pyproject`: the project's file when the
+    caller read it already."""
+    pyproject = pyproject or read_pyproject(project)
+    tools = gates.configured(project, pyproject)
     servers = [SERVERS["uvicorn"].requirement]
-    env = environments.cached_environment(project, tools=tools, servers=servers)
+    env = environments.cached_environment(
+        project, tools=tools, servers=servers, pyproject=pyproject
+    )
     if env.built is not None:
         console.step("env", f"built {env.path}", env.built)
     return env.python
 
 
-def _first_contract(project: Path) -> str:
+def _first_contract(project: Path, pyproject: PyprojectFile) -> str:
     """A project that declares no contract gets one, with the app found the way `check`
     finds it, so the probes and the record have somewhere to live."""
-    found = discover(project)
+    found = discover(project, pyproject)
     if found.app is None:
         raise BadInputError(
             f"{project.name} declares no contract and no app can be found, so its probes "
@@ -209,13 +227,14 @@ def reapply(project: Path, template_root: Path, offered: Mapping[str, Any]) -> d
     """After an update: put back what a recorded addition needs and the merge dropped.
     Returns conflicts (file → why) for additions whose anchor is gone."""
     try:
-        contract = load_contract(project)
+        pyproject = read_pyproject(project)
+        contract = load_contract(project, pyproject)
     except BadInputError:  # the merge left its markers in the contract: a conflict already
         return {}
     if not contract.additions:
         return {}
     answers = {k: v for k, v in read_answers(project).items() if not k.startswith("_")}
-    where = contract_file(project)
+    where = contract_file(project, pyproject)
     changes = generators.Changes(project)
     conflicts: dict[str, str] = {}
     for name, data in contract.additions:
@@ -224,7 +243,7 @@ def reapply(project: Path, template_root: Path, offered: Mapping[str, Any]) -> d
             conflicts[where] = f"the template no longer offers generator {name!r}: check by hand"
             continue
         plan = generators.render(template_root, generator, answers, data)
-        for missing in generators.apply(plan, changes, where, reapply=True):
+        for missing in generators.apply(plan, changes, where, reapply=True, pyproject=pyproject):
             conflicts[missing.split(":", 1)[0]] = (
                 f"addition {name} {' '.join(map(str, data.values()))}: {missing.split(': ', 1)[1]}"
                 " any more; put it back by hand"

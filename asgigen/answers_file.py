@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from asgigen.errors import BadInputError
+from asgigen.project_layout import the_one
 
 DEFAULT = ".copier-answers.yml"
 PATTERNS = (".copier-answers*.yml", ".copier-answers*.yaml")
@@ -39,21 +40,20 @@ def find(project: Path) -> Path:
     """The project's answers file; an error when there is none, or several to choose from."""
     if (project / DEFAULT).is_file():
         return project / DEFAULT
-    found = candidates(project)
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise BadInputError(
+    return the_one(
+        candidates(project),
+        project,
+        none=BadInputError(
             f"{project} has no copier answers file (.copier-answers*.yml), so it was not "
             "generated from a template, or its template writes none",
             hint="asgigen update works on projects made by `asgigen new` or copier from a "
             f"template whose tree holds {TEMPLATE_FILE}",
-        )
-    listed = ", ".join(str(path.relative_to(project)) for path in found)
-    raise BadInputError(
-        f"{project} has {len(found)} copier answers files: {listed}",
-        hint="each belongs to one template; update with copier: "
-        f"copier update -a {found[0].relative_to(project)}",
+        ),
+        several=lambda found, listed: BadInputError(
+            f"{project} has {len(found)} copier answers files: {listed}",
+            hint="each belongs to one template; update with copier: "
+            f"copier update -a {found[0].relative_to(project)}",
+        ),
     )
 
 

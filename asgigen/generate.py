@@ -20,6 +20,7 @@ from asgigen.contract import CONTRACT_FILE, dump_toml, has_declared_contract
 from asgigen.copier_adapter import render
 from asgigen.errors import AsgigenError, BadInputError, TemplateError
 from asgigen.project_layout import locate
+from asgigen.pyproject_file import PyprojectFile, TomlFileError, read_pyproject
 from asgigen.shadowing import shadowed
 from asgigen.template import Question, Template, load
 from asgigen.template_history import template_version
@@ -299,8 +300,9 @@ def new_project(request: GenerateRequest) -> GenerateResult:
                 version = template.loaded.commit if template.loaded.ref else None
                 record_builtin_source(rendered / ANSWERS_FILE, version)
             project = _project_in(rendered, template)
-            land_contract(template, project, final_answers)
-            _refuse_shadowing(project, builtin=template.builtin)
+            pyproject = _rendered_pyproject(project, template)
+            land_contract(template, project, final_answers, pyproject)
+            _refuse_shadowing(project, pyproject, builtin=template.builtin)
             files = sorted(
                 str(path.relative_to(rendered))
                 for path in rendered.rglob("*")
@@ -337,9 +339,22 @@ def _project_in(rendered: Path, template: Template) -> Path:
         return rendered  # `check` names what is wrong with the layout
 
 
-def _refuse_shadowing(project: Path, *, builtin: bool) -> None:
+def _rendered_pyproject(project: Path, template: Template) -> PyprojectFile | None:
+    """The rendered pyproject.toml, read once for the contract and the shadowing check; None
+    when it is not TOML and the template declares no contract to land (`check` reports it)."""
+    try:
+        return read_pyproject(project)
+    except TomlFileError:
+        if template.declaration.contract is not None:
+            raise
+        return None
+
+
+def _refuse_shadowing(project: Path, pyproject: PyprojectFile | None, *, builtin: bool) -> None:
     """A package named as a dependency of this variant imports itself instead: refused."""
-    for package, distribution in shadowed(project):
+    if pyproject is None:
+        return  # not TOML: it names no dependency
+    for package, distribution in shadowed(project, pyproject):
         raise BadInputError(
             f"package name {package!r} would shadow {distribution!r}, which this project "
             "depends on",
@@ -349,10 +364,16 @@ def _refuse_shadowing(project: Path, *, builtin: bool) -> None:
         )
 
 
-def land_contract(template: Template, project: Path, answers: dict[str, Any]) -> None:
-    """Write the contract the template declares, unless the project renders its own."""
+def land_contract(
+    template: Template,
+    project: Path,
+    answers: dict[str, Any],
+    pyproject: PyprojectFile | None = None,
+) -> None:
+    """Write the contract the template declares, unless the project renders its own.
+    `pyproject`: the rendered pyproject.toml when the caller read it already."""
     declared = template.declaration.contract
-    if declared is None or has_declared_contract(project):
+    if declared is None or has_declared_contract(project, pyproject):
         return
     from jinja2.sandbox import SandboxedEnvironment  # lazy: 20-70 ms to import
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from asgigen.contract import dump_toml, load_contract
 from asgigen.errors import BadInputError, CheckFailedError, TemplateError
+from asgigen.pyproject_file import PyprojectFile, TomlFileError, parse_toml
 from asgigen.steps import project_env
 
 PLAN_FILE = "asgigen-add.toml"
@@ -203,10 +204,10 @@ def _read_plan(path: Path, name: str) -> Plan:
     if not path.is_file():
         return plan
     where = f"generator {name}: {PLAN_FILE}"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise TemplateError(f"{where} is not valid TOML: {err}") from None
+    try:  # named as the template names it: `path` is a scratch copy, gone when this fails
+        raw = parse_toml(Path(PLAN_FILE), path.read_text(encoding="utf-8"))
+    except TomlFileError as err:  # the template's file, not the user's: a TemplateError
+        raise TemplateError(f"generator {name}: {err.message}", hint=err.hint) from None
     unknown = sorted(set(raw) - {"insert", "contract", "run"})
     if unknown:
         raise TemplateError(
@@ -239,9 +240,17 @@ def _read_plan(path: Path, name: str) -> Plan:
     return plan
 
 
-def apply(plan: Plan, changes: Changes, contract_file: str, *, reapply: bool = False) -> list[str]:
+def apply(
+    plan: Plan,
+    changes: Changes,
+    contract_file: str,
+    *,
+    reapply: bool = False,
+    pyproject: PyprojectFile | None = None,
+) -> list[str]:
     """Put the plan into `changes`. Adding: anything there already is a duplicate (an error).
-    Re-applying after an update: only what is missing; returns the anchors that are gone."""
+    Re-applying after an update: only what is missing; returns the anchors that are gone.
+    `pyproject`: the project's pyproject.toml as read before the change, when read already."""
     missing: list[str] = []
     for name, content in plan.files.items():
         if changes.text(name) is not None:
@@ -278,7 +287,7 @@ def apply(plan: Plan, changes: Changes, contract_file: str, *, reapply: bool = F
                 "`asgigen update` to take the template release that has it",
             )
         changes.put(insert.file, placed)
-    contract = load_contract(changes.project)
+    contract = load_contract(changes.project, pyproject)
     declared = {(p.method, p.path) for p in contract.http}
     http = []
     for probe in plan.http:

@@ -11,9 +11,10 @@ environments and node_modules); a template can name the folder in copier.yml ins
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from asgigen.errors import BadInputError
+from asgigen.errors import AsgigenError, BadInputError
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 _SKIPPED = {"node_modules", "venv", "env", "site-packages", "__pycache__", "dist", "build"}
@@ -39,21 +40,36 @@ def locate(path: Path, declared: str | None = None) -> Path:
         return inside
     if is_python_project(path):
         return path
-    found = candidates(path)
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise BadInputError(
+    return the_one(
+        candidates(path),
+        path,
+        none=BadInputError(
             f"{path} is not a Python project (it has no pyproject.toml, setup.py or "
             "requirements file, nor a subfolder that has one)",
             hint="point asgigen at the directory that holds pyproject.toml",
-        )
-    listed = ", ".join(str(folder.relative_to(path)) for folder in found)
-    raise BadInputError(
-        f"{path} holds {len(found)} Python projects: {listed}",
-        hint=f"name one: asgigen check {found[0]} (a template names its own with "
-        "_asgigen: {project_dir: ...} in copier.yml)",
+        ),
+        several=lambda found, listed: BadInputError(
+            f"{path} holds {len(found)} Python projects: {listed}",
+            hint=f"name one: asgigen check {found[0]} (a template names its own with "
+            "_asgigen: {project_dir: ...} in copier.yml)",
+        ),
     )
+
+
+def the_one(
+    found: list[Path],
+    root: Path,
+    *,
+    none: AsgigenError,
+    several: Callable[[list[Path], str], AsgigenError],
+) -> Path:
+    """The one path found under `root`: `none` is raised when nothing was found, and
+    `several(found, listed)` when more were (`listed`: their paths relative to `root`)."""
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise none
+    raise several(found, ", ".join(str(path.relative_to(root)) for path in found))
 
 
 def candidates(path: Path) -> list[Path]:

@@ -38,13 +38,12 @@ import os
 import re
 import shlex
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from asgigen.errors import BadInputError, CheckFailedError
-from asgigen.pyproject_file import PyprojectFile, read_pyproject
+from asgigen.pyproject_file import PyprojectFile, read_pyproject, read_toml
 
 # Extras and dependency groups that hold a project's test requirements, most usual first.
 TEST_SETS = ("test", "tests", "testing")
@@ -367,10 +366,7 @@ def _pin_to_lock(project: Path, result: Requirements) -> None:
     lock = next((project / name for name in LOCK_FILES if (project / name).is_file()), None)
     if lock is None or not result.sources:
         return
-    try:
-        packages = tomllib.loads(lock.read_text(encoding="utf-8")).get("package", [])
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise BadInputError(f"{lock} cannot be read as TOML: {err}") from None
+    packages = read_toml(lock).get("package", [])
     versions = {
         canonicalize_name(str(entry["name"])): str(entry["version"])
         for entry in packages

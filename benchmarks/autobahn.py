@@ -16,23 +16,16 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from generated_project import DidNotStart, free_port, generate, start_server, stop
+
 WSTEST = Path.home() / ".pyenv/versions/2.7.18/bin/wstest"
 CASES = ",".join(f"{n}.*" for n in range(1, 11))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def command(server: str, package: str, port: int) -> list[str]:
@@ -58,29 +51,12 @@ def command(server: str, package: str, port: int) -> list[str]:
 
 def run(project: Path, package: str, server: str, cases: list[str], wstest: Path) -> str:
     port = free_port()
-    prefix = package.upper() + "_"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
-    env |= {prefix + "PORT": str(port), prefix + "ACCESS_LOG": "false"}
-    env["PYTHONPATH"] = str(project / "src")
     log_path = project / f"{server}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command(server, package, port),
-            cwd=project,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    return f"| {server} | did not start: {log_path.read_text()[-300:]} |"
-                time.sleep(0.1)
+        process = start_server(project, package, command(server, package, port), port, log_path)
+    except DidNotStart as err:
+        return f"| {server} | did not start: {str(err)[-300:]} |"
+    try:
         reports = project / f"reports-{server}"
         spec = project / f"spec-{server}.json"
         spec.write_text(
@@ -104,12 +80,7 @@ def run(project: Path, package: str, server: str, cases: list[str], wstest: Path
         )
         took = time.monotonic() - start
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     index = json.loads((reports / "index.json").read_text())[server]
     verdicts: collections.Counter[str] = collections.Counter()
     failed = []
@@ -141,23 +112,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for style in args.styles.split(","):
             project = Path(tmp) / f"ab{style}"
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "asgigen",
-                    "new",
-                    str(project),
-                    "--style",
-                    style,
-                    "--defaults",
-                    "--no-check",
-                    "--no-git",
-                    "-q",
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            generate(project, style)
             print(f"\nstyle {style}, cases {args.cases}")
             print(
                 "| server | OK / NON-STRICT / INFORMATIONAL / UNIMPLEMENTED / FAILED | "

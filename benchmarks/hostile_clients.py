@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +24,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from generated_project import DidNotStart, free_port, generate, listening, start_server, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,12 +35,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def connect(port: int, timeout: float = 5) -> socket.socket:
@@ -65,15 +59,6 @@ def server(
     project: Path, package: str, http: str, env: dict[str, str]
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = free_port()
-    prefix = package.upper() + "_"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
-    environ |= {
-        prefix + "PORT": str(port),
-        prefix + "ACCESS_LOG": "false",
-        prefix + "LOG_LEVEL": "warning",
-    }
-    environ |= {prefix + k: v for k, v in env.items()}
-    environ["PYTHONPATH"] = str(project / "src")
     code = (
         "import sys, uvicorn\n"
         f"from {package}.__main__ import APP, load_settings, server_options\n"
@@ -81,34 +66,17 @@ def server(
         "options['http'] = sys.argv[1]\n"
         "uvicorn.run(APP, **options)\n"
     )
-    log = open(project / f"server-{http}.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, http],
-        env=environ,
-        cwd=project,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-c", code, http]
+    log_path = project / f"server-{http}.log"
+    settings = {"LOG_LEVEL": "warning", **env}
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                connect(port, 1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = (project / f"server-{http}.log").read_text()
-                    raise SystemExit(f"error: the server did not start: {output}") from None
-                time.sleep(0.05)
+        process = start_server(project, package, command, port, log_path, settings, seconds=20)
+    except DidNotStart as err:
+        raise SystemExit(f"error: the server did not start: {err}") from None
+    try:
         yield port, process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        stop(process)
 
 
 def big_header(port: int) -> str:
@@ -204,15 +172,8 @@ def behind_haproxy(project: Path, upstream: int, timeout: int) -> str:
     config.write_text(HAPROXY.format(timeout=timeout, port=port, upstream=upstream))
     proxy = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                connect(port, 1).close()
-                break
-            except OSError:
-                if proxy.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("error: haproxy did not start") from None
-                time.sleep(0.05)
+        if not listening(port, proxy, 10):
+            raise SystemExit("error: haproxy did not start")
         with connect(port) as client:
             client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
             start = time.perf_counter()
@@ -234,23 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "hostile"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "asgigen",
-                "new",
-                str(project),
-                "--style",
-                args.style,
-                "--defaults",
-                "--no-check",
-                "--no-git",
-                "-q",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        generate(project, args.style)
         print(
             f"style {args.style}, http {args.http} (loopback, shared host: timings are indicative)"
         )

@@ -99,7 +99,7 @@ def test_a_failing_run_command_leaves_the_project_as_it_was(
         (versions / "half_made.py").write_text("# a command's own output\n")
         raise CheckFailedError("`python -m alembic revision` failed (exit 1); nothing was added")
 
-    monkeypatch.setattr(add_module, "_check_python", lambda project, console: "python")
+    monkeypatch.setattr(add_module, "_check_python", lambda *args, **kwargs: "python")
     monkeypatch.setattr(generators, "run_steps", fail)
 
     result = run_cli("add", "resource", "books", cwd=project)
@@ -126,7 +126,7 @@ def test_reapply_after_an_update_puts_back_a_dropped_line_and_runs_nothing(
     from asgigen import template
 
     project = make(run_cli, tmp_path, "fastapi")
-    monkeypatch.setattr(add_module, "_check_python", lambda project, console: "python")
+    monkeypatch.setattr(add_module, "_check_python", lambda *args, **kwargs: "python")
     monkeypatch.setattr(generators, "run_steps", lambda runs, where, python, console: None)
     assert run_cli("add", "resource", "books", cwd=project).exit_code == 0
     app = project / "src" / "shop" / "app.py"
