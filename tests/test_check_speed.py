@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from asgigen import check, environments, gates
+from asgigen.requirements import Requirements
 from asgigen.steps import StepResult, project_env
 
 PYPROJECT = """\
@@ -95,7 +96,9 @@ def test_bytecode_lives_in_the_check_environment(tmp_path: Path) -> None:
 def test_an_environment_compiles_a_module_when_first_imported_and_keeps_it(tmp_path: Path) -> None:
     # Not at install: most of what an environment holds is never imported by a check.
     venv = tmp_path / "venv"
-    environments._install(environments.uv_binary(), venv, sys.executable, ["iniconfig"], tmp_path)
+    environments._install(
+        environments.uv_binary(), venv, sys.executable, ["iniconfig"], tmp_path, Requirements()
+    )
     python = str(venv / "bin" / "python")
     kept = venv / environments.BYTECODE
     (site_packages,) = venv.glob("lib/python*/site-packages")
