@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import os
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+FSTRING_MIDDLE = getattr(tokenize, "FSTRING_MIDDLE", -1)  # Python 3.12+
 # module → the functions (Class.method for methods) whose every line is mutated.
 DECISIONS = {
     "asgigen/probes.py": ["run_probes", "_ready", "check_http", "matches"],
@@ -91,14 +94,27 @@ def spans(source: str, names: list[str]) -> list[tuple[int, int]]:
     return found
 
 
+def in_strings(source: str) -> set[int]:
+    """The lines that end inside a string spanning several lines (a comment added there would
+    change the string)."""
+    lines: set[int] = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type in (tokenize.STRING, FSTRING_MIDDLE) and token.end[0] > token.start[0]:
+            lines.update(range(token.start[0], token.end[0]))
+    return lines
+
+
 def protect(path: Path, names: list[str]) -> None:
-    """Mark each code line outside `names` `# pragma: no mutate`."""
+    """Mark each code line outside `names` `# pragma: no mutate` (after its comment, if it
+    has one: mutmut looks for the words anywhere in the line)."""
     source = path.read_text(encoding="utf-8")
     keep = spans(source, names)
+    strings = in_strings(source)
     lines = []
     for number, line in enumerate(source.splitlines(), 1):
         inside = any(start <= number <= end for start, end in keep)
-        if not inside and line.strip() and "#" not in line and not line.endswith("\\"):
+        code = line.strip() and number not in strings and not line.endswith("\\")
+        if not inside and code and "pragma: no mutate" not in line:
             line += "  # pragma: no mutate"
         lines.append(line)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
