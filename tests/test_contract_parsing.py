@@ -254,3 +254,39 @@ def test_services_keep_their_order_and_an_optional_test_variable(tmp_path: Path)
     )
     assert contract.services == (Service("sqlite", "S"), Service("postgres", "P"))
     assert contract.services[0].test_url_env is None
+
+
+@pytest.mark.parametrize(
+    ("body", "hint"),
+    [
+        ('app = "shop"\n', 'for example app = "mypkg.app:app"'),
+        ('ready = "/"\n', 'add app = "yourpkg.module:app"'),
+        ('run = ["python"]\n', "asgigen starts the project on a free port by setting them"),
+        ('app = "a:app"\nservices = { redis = {} }\n', "known services: postgres, sqlite"),
+        (
+            'app = "a:app"\nservices = { sqlite = { url-env = "S", x = 1 } }\n',
+            "known keys: url-env, test-url-env",
+        ),
+    ],
+)
+def test_a_refusal_names_where_and_what_to_write(tmp_path: Path, body: str, hint: str) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.asgigen]\n" + body, encoding="utf-8")
+    with pytest.raises(BadInputError) as caught:
+        load_contract(tmp_path)
+    assert caught.value.message.startswith(f"{tmp_path.name}: pyproject.toml [tool.asgigen]")
+    assert caught.value.hint == hint
+
+
+def test_a_refusal_in_asgigen_toml_names_that_file(tmp_path: Path) -> None:
+    (tmp_path / CONTRACT_FILE).write_text('app = "a"\n', encoding="utf-8")
+    with pytest.raises(BadInputError) as caught:
+        load_contract(tmp_path)
+    assert caught.value.message.startswith(f"{tmp_path.name}: asgigen.toml: app = 'a'")
+
+
+def test_a_service_refusal_names_the_first_unknown_key(tmp_path: Path) -> None:
+    refused(
+        tmp_path,
+        'app = "a:app"\nservices = { sqlite = { url-env = "S", b = 1, a = 2 } }\n',
+        "services.sqlite: unknown key 'a'",
+    )
