@@ -73,7 +73,13 @@ TESTS: dict[str, tuple[list[str], list[str]]] = {
     "asgigen/check.py": ([*VERDICT_TESTS, "tests/test_daphne_websockets.py"], ["real_pytest"]),
     "asgigen/requirements.py": (
         ["tests/test_requirements_decisions.py", "tests/test_requirements.py"],
-        ["installed_tested_and_proved"],
+        # Not judged here: a real check's environment and Python (tests/test_environments.py).
+        [
+            "installed_tested_and_proved",
+            "pyenv_installed",
+            "nothing_was_found",
+            "uv_lock_is_honoured",
+        ],
     ),
     "asgigen/contract.py": (["tests/test_contract_parsing.py", "tests/test_probe_verdicts.py"], []),
 }

@@ -182,70 +182,6 @@ def test_uv_legacy_dev_dependencies_must_be_a_non_empty_list(tmp_path: Path) -> 
     assert found.test == []
 
 
-# --- uv.lock
-
-
-def locked(root: Path, pyproject: str) -> Path:
-    write(root, {"pyproject.toml": pyproject})
-    lock = subprocess.run(
-        [environments.uv_binary(), "lock", "--quiet", "--offline"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if lock.returncode != 0:
-        subprocess.run([environments.uv_binary(), "lock", "--quiet"], cwd=root, check=True)
-    return root
-
-
-def test_a_uv_lock_pins_the_test_extra_and_test_and_dev_groups(tmp_path: Path) -> None:
-    root = locked(
-        tmp_path,
-        '[project]\nname = "locked"\nversion = "0"\nrequires-python = ">=3.10"\n'
-        'dependencies = ["idna"]\n[project.optional-dependencies]\ntest = ["pytest"]\n'
-        'other = ["six"]\n[dependency-groups]\ntests = ["iniconfig"]\ndev = ["packaging"]\n'
-        'docs = ["pluggy"]\n',
-    )
-    found = read_requirements(root)
-    names = sorted(line.split("==")[0] for line in found.runtime)
-    assert {"idna", "pytest", "iniconfig", "packaging"} <= set(names)
-    assert "six" not in names  # an extra that is not a test set
-    assert all("==" in line for line in found.runtime)
-    assert not any(line.startswith(("#", "-e", ".", "locked")) for line in found.runtime)
-    assert (found.test, found.dev, found.locked) == ([], [], True)
-    assert found.sources == [
-        "uv.lock (for pyproject.toml [project] + extra test + group tests (PEP 735)"
-        " + group dev (PEP 735))"
-    ]
-
-
-def test_a_uv_lock_that_cannot_be_read_fails_with_the_command_that_fixes_it(
-    tmp_path: Path,
-) -> None:
-    write(
-        tmp_path,
-        {
-            "pyproject.toml": '[project]\nname = "a"\nversion = "0"\ndependencies = ["idna"]\n',
-            "uv.lock": "version = 1\n[[package]]\nname = 3\n",
-        },
-    )
-    with pytest.raises(CheckFailedError) as caught:
-        read_requirements(tmp_path)
-    assert caught.value.message.startswith("uv.lock cannot be read: ")
-    assert caught.value.message != "uv.lock cannot be read: uv export failed"
-    assert caught.value.hint == f"cd {tmp_path} && uv lock"
-
-
-def test_a_uv_lock_without_a_project_table_is_not_read(tmp_path: Path) -> None:
-    found = read(
-        tmp_path,
-        '[tool.poetry]\nname = "a"\n[tool.poetry.dependencies]\nidna = "*"\n',
-        **{"uv.lock": "garbage"},
-    )
-    assert (found.runtime, found.locked) == (["idna"], False)
-
-
 # --- Poetry
 
 
@@ -447,18 +383,6 @@ def test_poetry_lock_wins_over_pdm_lock(tmp_path: Path) -> None:
     assert found.runtime == ["x==1"]
 
 
-def test_a_uv_lock_is_not_pinned_again_by_a_poetry_lock(tmp_path: Path) -> None:
-    root = locked(
-        tmp_path,
-        '[project]\nname = "locked"\nversion = "0"\nrequires-python = ">=3.10"\n'
-        'dependencies = ["idna"]\n',
-    )
-    write(root, {"poetry.lock": '[[package]]\nname = "idna"\nversion = "0.1"\n'})
-    found = read_requirements(root)
-    assert found.sources[-1].startswith("uv.lock")
-    assert not any(line == "idna==0.1" for line in found.runtime)
-
-
 def test_a_pyproject_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match=r"pyproject\.toml cannot be read as TOML"):
         read(tmp_path, "[project\n")
@@ -576,3 +500,96 @@ def test_dev_holding_pytest_is_installed_for_the_tests_only_when_no_test_set_has
         '[project.optional-dependencies]\ndev = ["ruff"]\n',
     )
     assert (lint_only.test, lint_only.dev) == ([], ["ruff"])
+
+
+def test_uv_legacy_dev_dependencies_add_to_the_test_set(tmp_path: Path) -> None:
+    found = read(
+        tmp_path,
+        '[project]\nname = "a"\ndependencies = []\n[project.optional-dependencies]\n'
+        'test = ["pytest"]\n[tool.uv]\ndev-dependencies = ["httpx"]\n',
+    )
+    assert found.test == ["pytest", "httpx"]
+
+
+def test_pdm_dev_dependencies_that_are_not_a_table_are_left_out(tmp_path: Path) -> None:
+    found = read(
+        tmp_path,
+        '[project]\nname = "a"\ndependencies = []\n[tool.pdm]\ndev-dependencies = ["pytest"]\n',
+    )
+    assert (found.test, found.sources) == ([], ["pyproject.toml [project]"])
+
+
+# --- uv.lock (last: each runs uv)
+
+
+def locked(root: Path, pyproject: str) -> Path:
+    write(root, {"pyproject.toml": pyproject})
+    lock = subprocess.run(
+        [environments.uv_binary(), "lock", "--quiet", "--offline"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if lock.returncode != 0:
+        subprocess.run([environments.uv_binary(), "lock", "--quiet"], cwd=root, check=True)
+    return root
+
+
+def test_a_uv_lock_pins_the_test_extra_and_test_and_dev_groups(tmp_path: Path) -> None:
+    root = locked(
+        tmp_path,
+        '[project]\nname = "locked"\nversion = "0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["idna"]\n[project.optional-dependencies]\ntest = ["pytest"]\n'
+        'other = ["six"]\n[dependency-groups]\ntests = ["iniconfig"]\ndev = ["packaging"]\n'
+        'docs = ["pluggy"]\n',
+    )
+    found = read_requirements(root)
+    names = sorted(line.split("==")[0] for line in found.runtime)
+    assert {"idna", "pytest", "iniconfig", "packaging"} <= set(names)
+    assert "six" not in names  # an extra that is not a test set
+    assert all("==" in line for line in found.runtime)
+    assert not any(line.startswith(("#", "-e", ".", "locked")) for line in found.runtime)
+    assert (found.test, found.dev, found.locked) == ([], [], True)
+    assert found.sources == [
+        "uv.lock (for pyproject.toml [project] + extra test + group tests (PEP 735)"
+        " + group dev (PEP 735))"
+    ]
+
+
+def test_a_uv_lock_that_cannot_be_read_fails_with_the_command_that_fixes_it(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "a"\nversion = "0"\ndependencies = ["idna"]\n',
+            "uv.lock": "version = 1\n[[package]]\nname = 3\n",
+        },
+    )
+    with pytest.raises(CheckFailedError) as caught:
+        read_requirements(tmp_path)
+    assert caught.value.message.startswith("uv.lock cannot be read: ")
+    assert caught.value.message != "uv.lock cannot be read: uv export failed"
+    assert caught.value.hint == f"cd {tmp_path} && uv lock"
+
+
+def test_a_uv_lock_without_a_project_table_is_not_read(tmp_path: Path) -> None:
+    found = read(
+        tmp_path,
+        '[tool.poetry]\nname = "a"\n[tool.poetry.dependencies]\nidna = "*"\n',
+        **{"uv.lock": "garbage"},
+    )
+    assert (found.runtime, found.locked) == (["idna"], False)
+
+
+def test_a_uv_lock_is_not_pinned_again_by_a_poetry_lock(tmp_path: Path) -> None:
+    root = locked(
+        tmp_path,
+        '[project]\nname = "locked"\nversion = "0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["idna"]\n',
+    )
+    write(root, {"poetry.lock": '[[package]]\nname = "idna"\nversion = "0.1"\n'})
+    found = read_requirements(root)
+    assert found.sources[-1].startswith("uv.lock")
+    assert not any(line == "idna==0.1" for line in found.runtime)
