@@ -290,3 +290,9 @@ def test_a_service_refusal_names_the_first_unknown_key(tmp_path: Path) -> None:
         'app = "a:app"\nservices = { sqlite = { url-env = "S", b = 1, a = 2 } }\n',
         "services.sqlite: unknown key 'a'",
     )
+
+
+def test_an_unknown_method_is_refused_listing_the_known_ones(tmp_path: Path) -> None:
+    err = refused(tmp_path, 'app = "a:app"\nhttp = [{ path = "/", method = "GET2" }]\n', "GET2")
+    listed = err.message.split("is not one of ")[1]
+    assert set(listed.split(", ")) == {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

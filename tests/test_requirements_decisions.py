@@ -108,6 +108,12 @@ def test_a_self_reference_installs_the_extras_it_names(tmp_path: Path) -> None:
     # Extras in name order, each expanded once along a path: the cycle ends.
     assert found.runtime == ["redis", "sqlalchemy", "sqlalchemy", "redis"]
     assert found.test == ["pytest", "other[db]"]  # another project's extras are its own
+    found = read(
+        tmp_path,
+        '[project]\nname = "a"\ndependencies = ["a[x]", "b", "a"]\n'
+        '[project.optional-dependencies]\nx = ["c"]\n',
+    )
+    assert found.runtime == ["c", "b"]  # what follows a self-reference is read too
 
 
 def test_without_a_name_a_requirement_is_never_the_project_itself(tmp_path: Path) -> None:
@@ -200,6 +206,7 @@ def test_uv_legacy_dev_dependencies_must_be_a_non_empty_list(tmp_path: Path) -> 
         ("^0", ">=0,<1"),
         ("^0.0", ">=0.0,<0.1"),
         ("^1.2.3-beta.1", ">=1.2.3-beta.1,<2.0.0"),
+        ("^1.2-beta.1", ">=1.2-beta.1,<2.0"),  # the pre-release's number is no part
         ("~0.5.1", ">=0.5.1,<0.6.0"),
         ("^1.2.3.4", ">=1.2.3.4,<2.0.0"),
         (">=1, <2, !=1.5", ">=1,<2,!=1.5"),
@@ -208,6 +215,14 @@ def test_uv_legacy_dev_dependencies_must_be_a_non_empty_list(tmp_path: Path) -> 
 )
 def test_more_poetry_constraints(constraint: str, specifier: str) -> None:
     assert poetry_constraint(constraint) == specifier
+
+
+def test_poetry_alternatives_are_refused_saying_why() -> None:
+    with pytest.raises(BadInputError) as caught:
+        poetry_constraint("^1.0 || ^2.0")
+    assert caught.value.message == (
+        "Poetry constraint '^1.0 || ^2.0': alternatives (||) have no PEP 440 form"
+    )
 
 
 @pytest.mark.parametrize("constraint", ["abc", "^x", ">= ", "1.2 3"])
@@ -268,11 +283,12 @@ def test_poetry_names_the_project_and_its_python(tmp_path: Path) -> None:
         tmp_path,
         '[tool.poetry]\nname = "app"\nversion = "2.0"\n'
         '[tool.poetry.dependencies]\npython = ">=3.9"\nfastapi = "*"\n'
-        '[tool.poetry.dev-dependencies]\npytest = "*"\n',
+        '[tool.poetry.group.lint.dependencies]\nruff = "*"\n'
+        '[tool.poetry.dev-dependencies]\npytest = "*"\nhttpx = "*"\n',
     )
     assert (found.name, found.version, found.requires_python) == ("app", "2.0", ">=3.9")
-    assert (found.runtime, found.test) == (["fastapi"], ["pytest"])
-    assert found.sources == ["poetry (1 dependencies, group dev-dependencies)"]
+    assert (found.runtime, found.test) == (["fastapi"], ["ruff", "pytest", "httpx"])
+    assert found.sources == ["poetry (1 dependencies, group lint, dev-dependencies)"]
 
 
 def test_a_project_table_keeps_its_own_name_and_python_over_poetry(tmp_path: Path) -> None:
@@ -297,14 +313,14 @@ def test_poetry_groups_installed_by_default_and_those_left_out(tmp_path: Path) -
     found = read(
         tmp_path,
         '[tool.poetry]\nname = "app"\n'
-        '[tool.poetry.group.lint.dependencies]\nruff = "*"\n'
+        '[tool.poetry.group.lint.dependencies]\nruff = "*"\nblack = "*"\n'
         "[tool.poetry.group.docs]\noptional = true\n"
         '[tool.poetry.group.docs.dependencies]\nmk = "*"\n'
         "[tool.poetry.group.empty]\n"
         "[tool.poetry.group.typing]\noptional = false\n"
         '[tool.poetry.group.typing.dependencies]\nmypy = "*"\n',
     )
-    assert (found.runtime, found.test) == ([], ["ruff", "mypy"])
+    assert (found.runtime, found.test) == ([], ["ruff", "black", "mypy"])
     assert found.sources == ["poetry (0 dependencies, group lint, empty, typing)"]
     assert not read(tmp_path, '[tool.poetry]\nname = "app"\nversion = "1"\n').found
 
@@ -541,13 +557,13 @@ def test_a_uv_lock_pins_the_test_extra_and_test_and_dev_groups(tmp_path: Path) -
         tmp_path,
         '[project]\nname = "locked"\nversion = "0"\nrequires-python = ">=3.10"\n'
         'dependencies = ["idna"]\n[project.optional-dependencies]\ntest = ["pytest"]\n'
-        'other = ["six"]\n[dependency-groups]\ntests = ["iniconfig"]\ndev = ["packaging"]\n'
-        'docs = ["pluggy"]\n',
+        'other = ["six"]\n[dependency-groups]\ntests = ["h11"]\ndev = ["sniffio"]\n'
+        'docs = ["certifi"]\n',
     )
     found = read_requirements(root)
     names = sorted(line.split("==")[0] for line in found.runtime)
-    assert {"idna", "pytest", "iniconfig", "packaging"} <= set(names)
-    assert "six" not in names  # an extra that is not a test set
+    assert {"idna", "pytest", "h11", "sniffio"} <= set(names)  # none needs another
+    assert not {"six", "certifi"} & set(names)  # an extra and a group that are not test sets
     assert all("==" in line for line in found.runtime)
     assert not any(line.startswith(("#", "-e", ".", "locked")) for line in found.runtime)
     assert (found.test, found.dev, found.locked) == ([], [], True)
@@ -569,8 +585,8 @@ def test_a_uv_lock_that_cannot_be_read_fails_with_the_command_that_fixes_it(
     )
     with pytest.raises(CheckFailedError) as caught:
         read_requirements(tmp_path)
-    assert caught.value.message.startswith("uv.lock cannot be read: ")
-    assert caught.value.message != "uv.lock cannot be read: uv export failed"
+    last = caught.value.details.strip().splitlines()[-1]  # uv's own reason, on one line
+    assert caught.value.message == f"uv.lock cannot be read: {last}"
     assert caught.value.hint == f"cd {tmp_path} && uv lock"
 
 
@@ -593,3 +609,24 @@ def test_a_uv_lock_is_not_pinned_again_by_a_poetry_lock(tmp_path: Path) -> None:
     found = read_requirements(root)
     assert found.sources[-1].startswith("uv.lock")
     assert not any(line == "idna==0.1" for line in found.runtime)
+
+
+def test_a_uv_lock_leaves_out_the_path_dependencies_it_exports(tmp_path: Path) -> None:
+    sub = '[project]\nname = "{}"\nversion = "0.1"\ndependencies = []\n'
+    write(
+        tmp_path, {"one/pyproject.toml": sub.format("one"), "two/pyproject.toml": sub.format("two")}
+    )
+    root = locked(
+        tmp_path,
+        '[project]\nname = "top"\nversion = "0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["idna", "one", "two"]\n[tool.uv.sources]\n'
+        'one = { path = "one", editable = true }\ntwo = { path = "two" }\n',
+    )
+    found = read_requirements(root)  # uv exports them as `-e ./one` and `./two`
+    assert [line.split("==")[0] for line in found.runtime] == ["idna"]
+
+
+def test_a_uv_lock_of_a_project_declaring_nothing_else_is_the_source(tmp_path: Path) -> None:
+    root = locked(tmp_path, '[project]\nname = "bare"\nversion = "0"\nrequires-python = ">=3.10"\n')
+    found = read_requirements(root)
+    assert (found.sources, found.runtime, found.locked) == (["uv.lock"], [], True)
