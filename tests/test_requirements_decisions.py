@@ -630,3 +630,27 @@ def test_a_uv_lock_of_a_project_declaring_nothing_else_is_the_source(tmp_path: P
     root = locked(tmp_path, '[project]\nname = "bare"\nversion = "0"\nrequires-python = ">=3.10"\n')
     found = read_requirements(root)
     assert (found.sources, found.runtime, found.locked) == (["uv.lock"], [], True)
+
+
+def test_uv_export_runs_in_the_users_environment_less_a_foreign_virtualenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's own uv settings (UV_* variables) apply, as to their `uv export`; the
+    virtualenv asgigen may run in is not the project's, so uv is not told about it."""
+    seen: dict[str, str] = {}
+
+    def export(command: list[str], **options: object) -> subprocess.CompletedProcess[str]:
+        env = options["env"]
+        assert isinstance(env, dict)
+        seen.update(env)
+        return subprocess.CompletedProcess(command, 0, "idna==3.10\n", "")
+
+    monkeypatch.setattr(subprocess, "run", export)
+    monkeypatch.setenv("UV_SOMETHING", "kept")
+    monkeypatch.setenv("VIRTUAL_ENV", "/elsewhere/.venv")
+    monkeypatch.setenv("VIRTUAL_ENV_PROMPT", "elsewhere")
+    found = read(tmp_path, '[project]\nname = "a"\ndependencies = ["idna"]\n', **{"uv.lock": ""})
+    assert found.runtime == ["idna==3.10"]
+    assert seen["UV_SOMETHING"] == "kept"
+    assert "PATH" in seen
+    assert not [name for name in seen if name.startswith("VIRTUAL_ENV")]
