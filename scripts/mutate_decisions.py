@@ -70,7 +70,10 @@ VERDICT_TESTS = ["tests/test_probe_verdicts.py", "tests/test_pytest_outcome.py"]
 TESTS: dict[str, tuple[list[str], list[str]]] = {
     "asgigen/probes.py": (VERDICT_TESTS, ["real_pytest"]),
     "asgigen/pytest_outcome.py": (VERDICT_TESTS, ["real_pytest"]),
-    "asgigen/check.py": ([*VERDICT_TESTS, "tests/test_daphne_websockets.py"], ["real_pytest"]),
+    "asgigen/check.py": (
+        [*VERDICT_TESTS, "tests/test_daphne_websockets.py"],
+        ["real_pytest", "boots_a_routed_project"],  # generating a project takes seconds
+    ),
     "asgigen/requirements.py": (
         ["tests/test_requirements_decisions.py", "tests/test_requirements.py"],
         # Not judged here: a real check's environment and Python (tests/test_environments.py).
