@@ -71,7 +71,7 @@ TESTS: dict[str, tuple[list[str], list[str]]] = {
     "asgigen/probes.py": (VERDICT_TESTS, ["real_pytest"]),
     "asgigen/pytest_outcome.py": (VERDICT_TESTS, ["real_pytest"]),
     "asgigen/check.py": (
-        [*VERDICT_TESTS, "tests/test_daphne_websockets.py"],
+        [*VERDICT_TESTS, "tests/test_daphne_websockets.py", "tests/test_undeclared_boot.py"],
         ["real_pytest", "boots_a_routed_project"],  # generating a project takes seconds
     ),
     "asgigen/requirements.py": (
