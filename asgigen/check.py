@@ -273,11 +273,12 @@ def boot(
     if contract.app is None and not (spec.name == "uvicorn" and contract.run):
         return StepResult(name, "skipped", 0.0, "no ASGI app found", hint=_NO_APP_HINT)
 
+    probed = spec.probed(contract)  # without the WebSocket probes under Daphne
     started = time.perf_counter()
     try:
         with running_server(spec, python=python, contract=contract, services=services) as server:
             try:
-                passed = run_probes(server.host, server.port, contract)
+                passed = run_probes(server.host, server.port, probed)
                 if not contract.declared:  # what its OpenAPI document tells; 404s prove nothing
                     passed = prove_undeclared(server.host, server.port, passed)
             except CheckFailedError as err:
@@ -302,7 +303,28 @@ def boot(
     if code not in (0, -15):
         summary = f"{spec.name} exited with code {code} on SIGTERM"
         return StepResult(name, "failed", seconds, summary, log(), server.reproduce)
-    return StepResult(name, "passed", seconds, f"{spec.name} {where}  {', '.join(passed)}")
+    summary = f"{spec.name} {where}  {', '.join(passed)}"
+    if probed.websocket_echo == contract.websocket_echo:
+        return StepResult(name, "passed", seconds, summary)
+    return _websockets_not_run(name, seconds, summary, spec, project)
+
+
+def _websockets_not_run(
+    name: str, seconds: float, summary: str, spec: ServerSpec, project: Project
+) -> StepResult:
+    """A boot whose WebSocket probes were not sent (the server is not supported for them):
+    the summary says so and why. With no HTTP probe in the contract it proved nothing but a
+    readiness answer and a 404, and does not pass."""
+    note = f"WebSocket probes not run: {spec.websocket_reason}"
+    if project.contract.http:
+        return StepResult(name, "passed", seconds, f"{summary}; {note}")
+    return StepResult(
+        name,
+        "skipped",
+        seconds,
+        f"booted; nothing proved: the contract's only probes are WebSocket probes. {note}",
+        hint=f"asgigen check {shlex.quote(str(project.path))} --server uvicorn",
+    )
 
 
 def _several_workers(server: RunningServer, contract: Contract) -> list[str]:

@@ -1,7 +1,7 @@
 """Autobahn|Testsuite (fuzzingclient) against a generated project's /ws under each ASGI server.
 
     ~/.pyenv/versions/2.7.18/bin/python -m pip install autobahntestsuite   # wstest: Python 2.7
-    python benchmarks/autobahn.py [--styles raw,fastapi]
+    python benchmarks/autobahn.py [--styles raw,routed,fastapi]
         [--servers uvicorn,hypercorn,daphne,granian] [--cases '1.*,2.*,...,10.*'] [--wstest PATH]
 
 For each style and server: generate the project (`asgigen new --no-check --no-git`), start the
@@ -102,7 +102,7 @@ def run(project: Path, package: str, server: str, cases: list[str], wstest: Path
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--styles", default="raw,fastapi")
+    parser.add_argument("--styles", default="raw,routed,fastapi")
     parser.add_argument("--servers", default="uvicorn,hypercorn,daphne,granian")
     parser.add_argument("--cases", default=CASES)
     parser.add_argument("--wstest", type=Path, default=WSTEST)
