@@ -227,7 +227,7 @@ def _timed(name: str, started: float, body: Callable[[], str]) -> StepResult:
 def probes_through(group: Replicas, front: lb.Balancer) -> str:
     """The contract's probes through the balancer; every replica reached; the probes once
     more, each on the next replica, so one replica reads what another wrote."""
-    contract = group.contract
+    contract = group.spec.probed(group.contract)  # Daphne: HTTP probes only (servers.py)
     before = {name: state.sessions for name, state in front.states().items()}
     run_probes(front.host, front.port, contract)
     for _ in range(2 * len(group.items)):
@@ -242,7 +242,12 @@ def probes_through(group: Replicas, front: lb.Balancer) -> str:
         raise CheckFailedError(f"the balancer sent no request to {', '.join(idle)}")
     crossed = _probes_across(group, contract)
     counts = " ".join(f"{name}:{sessions}" for name, sessions in sorted(reached.items()))
-    return f"{len(group.items)} replicas behind HAProxy :{front.port}, requests {counts}; {crossed}"
+    summary = (
+        f"{len(group.items)} replicas behind HAProxy :{front.port}, requests {counts}; {crossed}"
+    )
+    if contract is not group.contract:
+        summary += f"; WebSocket probes not run: {group.spec.websocket_reason}"
+    return summary
 
 
 def _probes_across(group: Replicas, contract: Contract) -> str:

@@ -97,7 +97,12 @@ def test_an_environment_compiles_a_module_when_first_imported_and_keeps_it(tmp_p
     # Not at install: most of what an environment holds is never imported by a check.
     venv = tmp_path / "venv"
     environments._install(
-        environments.uv_binary(), venv, sys.executable, ["iniconfig"], tmp_path, Requirements(None, None)
+        environments.uv_binary(),
+        venv,
+        sys.executable,
+        ["iniconfig"],
+        tmp_path,
+        Requirements(None, None),
     )
     python = str(venv / "bin" / "python")
     kept = venv / environments.BYTECODE

@@ -139,10 +139,10 @@ def test_no_pyproject_and_no_contract_file_is_discovered(tmp_path: Path) -> None
 
 def test_a_pyproject_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.asgigen\n", encoding="utf-8")
-    with pytest.raises(BadInputError, match="cannot be read as TOML"):
+    with pytest.raises(BadInputError, match="not valid TOML at"):
         load_contract(tmp_path)
     (tmp_path / "pyproject.toml").write_bytes(b"\xff\xfe")
-    with pytest.raises(BadInputError, match="cannot be read as TOML"):
+    with pytest.raises(BadInputError, match="not valid TOML at"):
         has_declared_contract(tmp_path)
 
 

@@ -8,11 +8,12 @@ import io
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from asgigen import check
+from asgigen import check, replicas
 from asgigen.console import Console
 from asgigen.contract import Contract, HttpProbe
 from asgigen.servers import SERVERS
@@ -116,3 +117,24 @@ def test_daphne_boots_a_routed_project_and_its_row_says_why_no_websocket_probe(
     assert "GET /health 200" in row
     assert f"unknown path 404; {NOTE}" in row
     assert "ws /ws echo" not in row
+
+
+def test_replicas_under_daphne_send_no_websocket_probe_and_say_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`check --replicas N --server daphne`: the probes through the balancer are the HTTP
+    ones only, and the replicas row says why the WebSocket ones were not run."""
+    both = contract(http=(HttpProbe("GET", "/"),), websocket_echo=("/ws",))
+    sent: list[Contract] = []
+    states = iter([{"app1": SimpleNamespace(sessions=0)}, {"app1": SimpleNamespace(sessions=3)}])
+    front = SimpleNamespace(host="127.0.0.1", port=1, states=lambda: next(states))
+    monkeypatch.setattr(replicas, "run_probes", lambda host, port, probed: sent.append(probed))
+    monkeypatch.setattr(replicas, "request", lambda *args: None)
+    monkeypatch.setattr(replicas, "_probes_across", lambda group, probed: "no state crossed")
+    group = SimpleNamespace(spec=DAPHNE, contract=both, items=[object()])
+
+    summary = replicas.probes_through(group, front)  # type: ignore[arg-type]
+
+    assert [probed.websocket_echo for probed in sent] == [()]
+    assert [probed.http for probed in sent] == [both.http]
+    assert summary.endswith(NOTE)
