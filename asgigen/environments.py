@@ -196,11 +196,20 @@ def _install(
             sources = " + ".join(declared.sources)
             raise CheckFailedError(
                 f"installing the requirements read from {sources} failed: "
-                + (lines[-1].strip() if lines else f"uv exited with {result.returncode}"),
+                + (_reason(lines) or f"uv exited with {result.returncode}"),
                 details="\n".join(lines[-40:]),
                 hint=f"check the requirements in {sources}",
             )
     (venv / BYTECODE).mkdir(exist_ok=True)
+
+
+def _reason(lines: list[str]) -> str:
+    """uv's reason for a failed install, on one line: it ends its output with the reason,
+    which it may wrap over several lines, from the line that starts it ("cause:", "╰─▶")."""
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].strip().startswith(("cause:", "╰─▶", "error:")):
+            return " ".join(line.strip() for line in lines[index:])
+    return lines[-1].strip() if lines else ""
 
 
 def cached_environment(

@@ -391,6 +391,13 @@ def test_a_project_with_no_contract_and_no_app_does_not_pass(
     app.write_text(app.read_text().replace("\napp = App()\n", "\napplication = App()\n"))
     main = project / "src" / "m_raw" / "__main__.py"
     main.write_text(main.read_text().replace('"m_raw.app:app"', '"m_raw.app:application"'))
+    server = project / "src" / "m_raw" / "server.py"  # the drain marks the app not ready
+    assert "from m_raw.app import app\n" in server.read_text()
+    server.write_text(
+        server.read_text().replace(
+            "from m_raw.app import app\n", "from m_raw.app import application as app\n"
+        )
+    )
 
     result = asgigen("check", str(project), "--json", cwd=tmp_path)
     assert result.returncode == 1
