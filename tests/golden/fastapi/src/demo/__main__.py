@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import copy
-import signal
 import sys
 from typing import Any
 
@@ -108,10 +107,6 @@ def database_ready(settings: Settings, *, migrate: bool = False) -> None:
         raise SystemExit(1) from None
 
 
-def stopped_gracefully(signum: int, frame: object) -> None:
-    """The SIGTERM Uvicorn raises again after its graceful shutdown: nothing left to do."""
-
-
 def main() -> None:
     settings = load_settings()
     command = sys.argv[1:]
@@ -128,14 +123,13 @@ def main() -> None:
     database_ready(settings)
     import uvicorn
 
-    # On SIGTERM or Ctrl-C Uvicorn stops accepting, lets in-flight requests finish (up to the
-    # graceful-shutdown timeout) and runs lifespan shutdown. Then Uvicorn (0.29 and later,
-    # Server.capture_signals) puts back the SIGTERM handler it found and raises the signal
-    # again, so that the process ends the way that handler says: the default one kills it
-    # (exit 143 under a shell or `uv run`). The handler installed here ignores that repeat, so a
-    # graceful stop returns from uvicorn.run() and the process exits 0.
-    signal.signal(signal.SIGTERM, stopped_gracefully)
-    uvicorn.run(APP, **server_options(settings))
+    from demo import server
+
+    # On SIGTERM the server drains for DRAIN_SECONDS (/readyz answers 503 while requests
+    # are still served), then stops accepting, lets in-flight requests finish (up to the
+    # graceful-shutdown timeout) and runs lifespan shutdown: see server.py.
+    config = uvicorn.Config(APP, **server_options(settings))
+    server.serve(config, settings.workers, settings.drain_seconds)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import signal
 import sys
 from typing import Any
 
 import uvicorn
 
+from demo import server
 from demo.settings import Settings, SettingsError
 
 # An import string, not the object: with several workers each process imports it itself.
@@ -74,20 +74,13 @@ def load_settings() -> Settings:
         raise SystemExit(2) from None
 
 
-def stopped_gracefully(signum: int, frame: object) -> None:
-    """The SIGTERM Uvicorn raises again after its graceful shutdown: nothing left to do."""
-
-
 def main() -> None:
     settings = load_settings()
-    # On SIGTERM or Ctrl-C Uvicorn stops accepting, lets in-flight requests finish (up to the
-    # graceful-shutdown timeout) and runs lifespan shutdown. Then Uvicorn (0.29 and later,
-    # Server.capture_signals) puts back the SIGTERM handler it found and raises the signal
-    # again, so that the process ends the way that handler says: the default one kills it
-    # (exit 143 under a shell or `uv run`). The handler installed here ignores that repeat, so a
-    # graceful stop returns from uvicorn.run() and the process exits 0.
-    signal.signal(signal.SIGTERM, stopped_gracefully)
-    uvicorn.run(APP, **server_options(settings))
+    # On SIGTERM the server drains for DRAIN_SECONDS (/readyz answers 503 while requests
+    # are still served), then stops accepting, lets in-flight requests finish (up to the
+    # graceful-shutdown timeout) and runs lifespan shutdown: see server.py.
+    config = uvicorn.Config(APP, **server_options(settings))
+    server.serve(config, settings.workers, settings.drain_seconds)
 
 
 if __name__ == "__main__":
