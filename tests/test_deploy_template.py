@@ -154,14 +154,13 @@ def test_explain_shows_where_readiness_asks_the_database(projects: dict[str, Pat
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(
-    "name", ["fastapi-postgres-kubernetes", "raw-kubernetes", "routed-compose"]
-)
+@pytest.mark.parametrize("name", ["raw-kubernetes", "routed-compose"])
 def test_check_runs_the_projects_own_deployment_tests(projects: dict[str, Path], name: str) -> None:
     """`asgigen check`: the gates, the project's tests and the contract's probes under Uvicorn,
-    /livez and /readyz included (postgres: on a throwaway PostgreSQL). Then, in the environment
-    it built, tests/test_deploy.py once more by name, so a deselected or skipped manifest
-    validation cannot pass for one that ran."""
+    /livez and /readyz included. Then, in the environment it built, tests/test_deploy.py once
+    more by name, so a deselected or skipped manifest validation cannot pass for one that ran.
+    (fastapi with postgres and kubernetes: tests/test_replicas_generated_e2e.py does the same,
+    under `check --replicas 3`.)"""
     project = projects[name]
     result = run_asgigen("check", str(project), "--server", "uvicorn", "--json", cwd=project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -73,11 +73,14 @@ def test_generated_postgres_project_passes_three_replicas(
     # The manifests' own test, alone in check's environment: it ran and passed, not skipped.
     python = _check_python(project, Console(quiet=True))
     validated = subprocess.run(
-        [python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-         "tests/test_deploy.py::test_the_manifests_pass_kubernetes_validate_strict",
-         "tests/test_deploy.py::test_liveness_and_readiness_probes_sit_on_different_paths"],
+        [python, "-m", "pytest", "-v", "-rs", "-p", "no:cacheprovider", "tests/test_deploy.py"],
         cwd=project, env=project_env(), capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert validated.returncode == 0, validated.stdout + validated.stderr
-    assert "2 passed" in validated.stdout, validated.stdout
-    assert "skipped" not in validated.stdout, validated.stdout
+    assert "SKIPPED" not in validated.stdout, validated.stdout
+    for name in (
+        "test_the_manifests_pass_kubernetes_validate_strict",
+        "test_liveness_and_readiness_probes_sit_on_different_paths",
+        "test_the_grace_period_outlasts_the_graceful_shutdown",
+    ):
+        assert f"{name} PASSED" in validated.stdout, validated.stdout

@@ -170,7 +170,8 @@ def test_failing_test_fails_that_step_only(template: Path, tmp_path: Path) -> No
 
 def checked_elsewhere() -> list[str]:
     """The declared variants tests/test_deploy_template.py proves with `asgigen check` (the
-    same gates, tests, app and boot as validate's), with exactly the answers declared here."""
+    same gates, tests, app and boot as validate's), with exactly the answers declared here,
+    and the one tests/test_replicas_generated_e2e.py proves with `check --replicas 3`."""
     from tests import test_deploy_template as deploy
 
     test = deploy.test_check_runs_the_projects_own_deployment_tests
@@ -180,7 +181,9 @@ def checked_elsewhere() -> list[str]:
     assert names
     for name in names:  # a drifted declaration would go unproved
         assert declared.get(name) == deploy.VARIANTS[name], name
-    return names
+    replicated = {"style": "fastapi", "database": "postgres", "deploy": "kubernetes"}
+    assert declared["fastapi-postgres-kubernetes"] == replicated
+    return [*names, "fastapi-postgres-kubernetes"]
 
 
 def test_built_in_template_passes(tmp_path: Path) -> None:
