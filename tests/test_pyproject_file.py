@@ -151,7 +151,7 @@ def test_every_consumer_sees_the_data_it_is_given(tmp_path: Path) -> None:
     assert shadowed(project, given) == [("pytest", "pytest")]
 
 
-def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every TOML text asgigen parses, whichever module parses it."""
     parsed: list[str] = []
     loads = tomllib.loads
@@ -206,7 +206,7 @@ def test_a_check_reads_pyproject_once(
     monkeypatch.setattr(gates, "run_step", passes)
     monkeypatch.setattr(check, "run_tests", tests)
     monkeypatch.setattr(check, "boot", boot)
-    parsed = _count_parses(monkeypatch)
+    parsed = count_parses(monkeypatch)
     report = check.run_checks(project)
     assert report.ok, report.to_dict()
     assert [step.name for step in report.steps] == [
@@ -235,6 +235,6 @@ def test_explain_reads_pyproject_once(tmp_path: Path, monkeypatch: pytest.Monkey
             "src/shop/app.py": APP,
         },
     )
-    parsed = _count_parses(monkeypatch)
+    parsed = count_parses(monkeypatch)
     assert "src/shop/app.py:1 app" in walkthrough(project, "shop")
     assert len(parsed) == 1

@@ -5,7 +5,6 @@ model (asgigen/pyproject_file.py). The same for `check` and `explain`: test_pypr
 from __future__ import annotations
 
 import sys
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,21 +19,9 @@ from asgigen.pyproject_file import TomlFileError
 from asgigen.requirements import read_requirements
 from tests.conftest import CliResult
 from tests.inline_projects import write_files
+from tests.test_pyproject_file import count_parses
 
 Cli = Callable[..., CliResult]
-
-
-def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every TOML text asgigen parses, whichever module parses it."""
-    parsed: list[str] = []
-    loads = tomllib.loads
-
-    def counting(text: str, **kwargs: Any) -> dict[str, Any]:
-        parsed.append(text)
-        return loads(text, **kwargs)
-
-    monkeypatch.setattr(tomllib, "loads", counting)
-    return parsed
 
 
 def _new(run_cli: Cli, where: Path, *options: str) -> Path:
@@ -48,7 +35,7 @@ def test_new_quiet_parses_the_rendered_pyproject_once(
 ) -> None:
     """The built-in template renders its contract into pyproject.toml: the shadowing check
     alone reads it (without -q, the next steps read the moved project once more)."""
-    parsed = _count_parses(monkeypatch)
+    parsed = count_parses(monkeypatch)
     project = _new(run_cli, tmp_path, "--style", "fastapi")
     rendered = (project / "pyproject.toml").read_text(encoding="utf-8")
     assert parsed.count(rendered) == 1
@@ -68,7 +55,7 @@ def test_rendering_with_a_declared_contract_parses_the_rendered_pyproject_once(
     were two parses of the same file. (The `new` command reads the moved project once more
     for its next steps: commands.next_steps.)"""
     template = write_files(tmp_path / "own", OWN_TEMPLATE)
-    parsed = _count_parses(monkeypatch)
+    parsed = count_parses(monkeypatch)
     request = GenerateRequest(
         tmp_path / "shop", template=template, defaults=True, interactive=False
     )
@@ -97,7 +84,7 @@ def test_add_route_parses_pyproject_once(
     parses of the same file before."""
     project = _new(run_cli, tmp_path, "--style", "fastapi")
     before = (project / "pyproject.toml").read_text(encoding="utf-8")
-    parsed = _count_parses(monkeypatch)
+    parsed = count_parses(monkeypatch)
 
     result = run_cli("add", "route", "GET", "/greet/{name}", cwd=project)
 
@@ -127,7 +114,7 @@ def test_add_with_commands_hands_the_new_pyproject_to_gates_and_environment(
 
     monkeypatch.setattr(environments, "cached_environment", environment)
     monkeypatch.setattr(generators, "run_steps", run_steps)
-    parsed = _count_parses(monkeypatch)
+    parsed = count_parses(monkeypatch)
 
     result = run_cli("add", "resource", "notes", cwd=project)
 
