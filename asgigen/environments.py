@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import shlex
@@ -204,11 +205,13 @@ def _install(
 
 
 def _reason(lines: list[str]) -> str:
-    """uv's reason for a failed install, on one line: it ends its output with the reason,
-    which it may wrap over several lines, from the line that starts it ("cause:", "╰─▶")."""
+    """uv's reason for a failed install, on one line: the last line that starts a reason
+    ("cause:", "╰─▶", "error:") and the lines uv wrapped it onto, up to a blank line (a
+    "hint:" may follow it)."""
     for index in range(len(lines) - 1, -1, -1):
         if lines[index].strip().startswith(("cause:", "╰─▶", "error:")):
-            return " ".join(line.strip() for line in lines[index:])
+            reason = itertools.takewhile(str.strip, lines[index:])
+            return " ".join(line.strip() for line in reason)
     return lines[-1].strip() if lines else ""
 
 

@@ -183,3 +183,25 @@ def test_a_failed_install_names_the_files_the_requirements_came_from(
     assert "asgigen-no-such-distribution-0e1f" in failed.value.details
     assert failed.value.hint == "check the requirements in requirements.txt"
     assert "pyproject" not in failed.value.hint
+
+
+def test_uvs_reason_is_one_line_without_the_hint_that_follows() -> None:
+    """uv wraps a long reason and may add a hint after a blank line: the step shows the reason
+    only (the details keep everything)."""
+    lines = [
+        "error: Failed to fetch: https://pypi.org/simple/uvicorn/",
+        "  cause: error sending request for url (https://pypi.org/simple/uvicorn/)",
+        "  cause: invalid peer certificate: UnknownIssuer",
+        "",
+        "hint: Consider enabling use of system TLS certificates",
+    ]
+    assert environments._reason(lines) == "cause: invalid peer certificate: UnknownIssuer"
+    wrapped = ["  x No solution found when resolving dependencies:", "  ╰─▶ Because there is no",
+               "      version of codecov==2.1.12, we can conclude that your requirements are",
+               "      unsatisfiable."]  # fmt: skip
+    assert environments._reason(wrapped) == (
+        "╰─▶ Because there is no version of codecov==2.1.12, we can conclude that your"
+        " requirements are unsatisfiable."
+    )
+    assert environments._reason(["something else"]) == "something else"
+    assert environments._reason([]) == ""
