@@ -166,18 +166,9 @@ def _require_clean_git(project: Path) -> list[str]:
     files, which are returned (project-relative). The error names the files."""
     _require_git(project)
     cd = f"cd {shlex.quote(str(project))}"
-    top = Path(_git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()).resolve()
-    status = _git("status", "--porcelain", "-z", "--", ".", cwd=project).stdout
     dirty: list[str] = []
     tolerated: list[str] = []
-    entries = iter(status.split("\0"))
-    for entry in entries:
-        if not entry:
-            continue
-        code, name = entry[:2], entry[3:]
-        if "R" in code or "C" in code:
-            next(entries, None)  # the rename's source path follows
-        relative = os.path.relpath(top / name, project.resolve())
+    for code, relative in _status_entries(project):
         if code == "??" and relative in TOLERATED_UNTRACKED:
             tolerated.append(relative)
         else:
@@ -327,20 +318,28 @@ def update_project(
     return UpdateResult(project, source.old, new_version, changed, conflicts, changes)
 
 
-def _status(project: Path) -> tuple[list[str], list[str]]:
-    """(changed, deleted) paths relative to the project; git reports them from the repo root."""
+def _status_entries(project: Path, *options: str) -> list[tuple[str, str]]:
+    """`git status --porcelain -z` for the project's files: each entry's two-letter code and
+    its path relative to the project (git reports paths from the repository's root)."""
     top = Path(_git("rev-parse", "--show-toplevel", cwd=project).stdout.strip()).resolve()
-    status = _git("status", "--porcelain", "-z", "--untracked-files=all", "--", ".", cwd=project)
-    changed: list[str] = []
-    deleted: list[str] = []
-    entries = iter(status.stdout.split("\0"))
+    status = _git("status", "--porcelain", "-z", *options, "--", ".", cwd=project).stdout
+    found: list[tuple[str, str]] = []
+    entries = iter(status.split("\0"))
     for entry in entries:
         if not entry:
             continue
         code, name = entry[:2], entry[3:]
         if "R" in code or "C" in code:
             next(entries, None)  # the rename's source path follows
-        relative = (top / name).relative_to(project.resolve()).as_posix()
+        found.append((code, (top / name).relative_to(project.resolve()).as_posix()))
+    return found
+
+
+def _status(project: Path) -> tuple[list[str], list[str]]:
+    """(changed, deleted) paths relative to the project, untracked files one by one."""
+    changed: list[str] = []
+    deleted: list[str] = []
+    for code, relative in _status_entries(project, "--untracked-files=all"):
         changed.append(relative)
         if "D" in code:
             deleted.append(relative)
