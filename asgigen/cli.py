@@ -43,6 +43,7 @@ VcsRef = Annotated[
     str | None,
     typer.Option("--vcs-ref", metavar="REF", help="Tag, branch or commit of a git template."),
 ]
+DataFile = Annotated[Path | None, typer.Option("--data-file", help="YAML or JSON file of answers.")]
 Trust = Annotated[
     bool,
     typer.Option("--trust", help="Let the template run its tasks and extensions (as copier's)."),
@@ -108,9 +109,7 @@ def new(
             help="KEY=VALUE answer to any template question; repeatable.",
         ),
     ] = None,
-    data_file: Annotated[
-        Path | None, typer.Option("--data-file", help="YAML or JSON file of answers.")
-    ] = None,
+    data_file: DataFile = None,
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Use defaults for every answer not given.")
     ] = False,
@@ -357,9 +356,7 @@ def validate(
             help="KEY=VALUE answer for every case (pins it); repeatable.",
         ),
     ] = None,
-    data_file: Annotated[
-        Path | None, typer.Option("--data-file", help="YAML or JSON file of answers.")
-    ] = None,
+    data_file: DataFile = None,
     shard: Annotated[
         str | None,
         typer.Option("--shard", metavar="K/N", help="Run part K of N of the selected cases."),
