@@ -450,6 +450,12 @@ def _render_once(
             hint="read the template's copier.yml, then pass --trust if you trust it",
         ) from None
     except ValueError as err:
+        if not ask:
+            # Copier names one unanswered question at a time ("Question x is required"):
+            # name every answer still missing, each with the --data line that gives it.
+            from asgigen.selection import Space, require_answers  # lazy: cycle, it imports us
+
+            require_answers(template, Space(template, answers), [answers])
         # A failing validator surfaces as a ValueError; its text is the rule's message.
         message = str(err).strip().splitlines()[-1] if str(err).strip() else "invalid answer"
         raise BadInputError(message) from None

@@ -206,17 +206,25 @@ def select(template: Template, request: Request, console: Console) -> list[Case]
                 "no case matches the options (validating nothing would pass)",
                 hint="list them with `asgigen validate --list`",
             )
-    missing = space.missing([case.data for case in cases])
+    require_answers(template, space, [case.data for case in cases], "to every variant")
+    if request.shard is not None:
+        cases = shard_cases(cases, *request.shard, durations=request.durations)
+    return cases
+
+
+def require_answers(
+    template: Template, space: Space, answer_sets: Sequence[Mapping[str, Any]], whom: str = ""
+) -> None:
+    """Every question these answer sets leave without a value or a default, named in one
+    error with the `--data` line that supplies each (copier would name one at a time)."""
+    missing = space.missing(answer_sets)
     if missing:
         raise BadInputError(
             f"template {template.source} needs answers it has no default for: "
             + ", ".join(missing),
-            hint="pass them to every variant: "
+            hint=f"pass them{' ' + whom if whom else ''}: "
             + " ".join(f"--data {name}={_example(template, name)}" for name in missing),
         )
-    if request.shard is not None:
-        cases = shard_cases(cases, *request.shard, durations=request.durations)
-    return cases
 
 
 def _example(template: Template, name: str) -> str:
