@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,8 +97,15 @@ def needed(
     return declared, list(dict.fromkeys(wanted))
 
 
+# `find_uv_bin` reads sysconfig, whose first use is not thread-safe on Python 3.11: a check
+# builds its two environments in two threads at once, and one of them could read a half-made
+# table (None for "EXE"). One thread at a time asks.
+_FINDING_UV = threading.Lock()
+
+
 def uv_binary() -> str:
-    return str(find_uv_bin())
+    with _FINDING_UV:
+        return str(find_uv_bin())
 
 
 def base_python(requires_python: str | None) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -205,3 +207,27 @@ def test_uvs_reason_is_one_line_without_the_hint_that_follows() -> None:
     )
     assert environments._reason(["something else"]) == "something else"
     assert environments._reason([]) == ""
+
+
+def test_uv_is_looked_for_by_one_thread_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two environments of a check are built in two threads; uv's `find_uv_bin` reads
+    sysconfig, whose first use is not thread-safe (it once returned None for "EXE")."""
+    inside, most = 0, 0
+    both_in = threading.Barrier(2)
+
+    def find_uv_bin() -> str:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_in.wait(timeout=0.5)  # without the lock, the other thread arrives here too
+        inside -= 1
+        return "/usr/bin/uv"
+
+    monkeypatch.setattr(environments, "find_uv_bin", find_uv_bin)
+    threads = [threading.Thread(target=environments.uv_binary) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
