@@ -1,0 +1,98 @@
+"""A signal stops asgigen whichever thread it lands on, and whenever it lands while a child
+starts: the two races behind a `check` that ignored SIGHUP (tests/test_signals.py).
+
+Each case runs a small script in a subprocess (its signal handling is asgigen's, not
+pytest's) that holds a child the way a project's test holds its live server, forever.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_signals import alive, wait_for
+
+# What the script's child does: nothing, until it is killed.
+HOLD = "import signal\nwhile True:\n    signal.pause()"
+
+# Linux hands a signal sent to the process to any thread that does not block it, and a thread
+# that has just started a subprocess takes a pending one as it restores its signal mask after
+# vfork. Here the main thread blocks SIGHUP, so that another thread takes it every time, while
+# the main thread waits on a child that never ends (as `check` waits on the project's tests
+# while a thread boots the servers).
+ANOTHER_THREAD = """
+import signal, subprocess, sys, threading
+from asgigen import processes
+from asgigen.errors import Interrupted
+
+processes.install()
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+with open(sys.argv[1], "w") as pidfile:
+    command = [sys.executable, "-c", sys.argv[2]]
+    real = processes.register
+    def register(pid):
+        real(pid)
+        pidfile.write(str(pid))
+        pidfile.flush()
+    processes.register = register
+    try:
+        processes.run(command)
+    except Interrupted as err:
+        sys.exit(err.exit_code)
+sys.exit("the child ended: not interrupted")
+"""
+
+# The signal lands in the main thread between the child's start and its registration (a hook
+# on `register` sends it there): the child must go all the same.
+BEFORE_REGISTERED = """
+import os, signal, sys
+from asgigen import processes
+from asgigen.errors import Interrupted
+
+processes.install()
+real = processes.register
+def register(pid):
+    with open(sys.argv[1], "w") as pidfile:
+        pidfile.write(str(pid))
+    os.kill(os.getpid(), signal.SIGHUP)
+    real(pid)
+processes.register = register
+try:
+    processes.run([sys.executable, "-c", sys.argv[2]])
+except Interrupted as err:
+    sys.exit(err.exit_code)
+sys.exit("the child ended: not interrupted")
+"""
+
+
+@pytest.mark.parametrize("script", [ANOTHER_THREAD, BEFORE_REGISTERED], ids=["thread", "start"])
+def test_sighup_stops_the_child_and_exits_129(script: str, tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(pidfile), HOLD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if script is ANOTHER_THREAD:
+        wait_for(lambda: pidfile.exists() and pidfile.read_text() != "", 60, "child registered")
+        os.kill(process.pid, signal.SIGHUP)
+    try:
+        _, stderr = process.communicate(timeout=60)  # a bound: it takes well under a second
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+    finally:
+        child = int(pidfile.read_text()) if pidfile.exists() else 0
+        outlived = child != 0 and alive(child)
+        if outlived:
+            os.kill(child, signal.SIGKILL)
+    assert process.returncode == 129, stderr  # -9: still running 60 s after SIGHUP
+    assert child != 0, "the script started no child"
+    assert not outlived
