@@ -96,3 +96,55 @@ def test_sighup_stops_the_child_and_exits_129(script: str, tmp_path: Path) -> No
     assert process.returncode == 129, stderr  # -9: still running 60 s after SIGHUP
     assert child != 0, "the script started no child"
     assert not outlived
+
+
+# `check` imports the contract's app in the thread that boots the servers, while the main
+# thread runs the project's tests; here the import never ends (an app that connects to
+# something at import time). A signal must stop it, not wait for the import's timeout.
+HANGING_IMPORT = """
+import os, sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from asgigen import processes
+from asgigen.app_check import verify_app
+from asgigen.contract import Contract
+from asgigen.errors import Interrupted
+
+processes.install()
+project = Path(sys.argv[1])
+contract = Contract(project, "test", "hanging:app")
+env = {**os.environ, "PYTHONPATH": str(project)}
+try:
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(verify_app, sys.executable, contract, env).result()
+except Interrupted as err:
+    sys.exit(err.exit_code)
+sys.exit("the import ended: not interrupted")
+"""
+
+
+def test_sighup_stops_an_app_import_in_the_boot_thread(tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    (tmp_path / "hanging.py").write_text(
+        f"import os\nwith open({str(pidfile)!r}, 'w') as f:\n    f.write(str(os.getpid()))\n" + HOLD
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", HANGING_IMPORT, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: pidfile.exists() and pidfile.read_text() != "", 60, "import started")
+        os.kill(process.pid, signal.SIGHUP)
+        _, stderr = process.communicate(timeout=60)  # a bound: it takes well under a second
+    except (subprocess.TimeoutExpired, AssertionError):
+        process.kill()
+        _, stderr = process.communicate()
+    finally:
+        child = int(pidfile.read_text()) if pidfile.exists() and pidfile.read_text() else 0
+        outlived = child != 0 and alive(child)
+        if outlived:
+            os.kill(child, signal.SIGKILL)
+    assert process.returncode == 129, stderr  # -9: still running 60 s after SIGHUP
+    assert not outlived
