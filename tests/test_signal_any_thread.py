@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from asgigen import processes
+from asgigen.errors import Interrupted
 from tests.test_signals import alive, wait_for
 
 # What the script's child does: nothing, until it is killed.
@@ -148,3 +150,21 @@ def test_sighup_stops_an_app_import_in_the_boot_thread(tmp_path: Path) -> None:
             os.kill(child, signal.SIGKILL)
     assert process.returncode == 129, stderr  # -9: still running 60 s after SIGHUP
     assert not outlived
+
+
+def test_a_child_started_while_stopping_is_killed_and_forgotten() -> None:
+    """Registered after the signal: killed at once, and not kept in the register, whose
+    stop_all at exit would otherwise signal its pid after it is reaped and reused."""
+    child = subprocess.Popen([sys.executable, "-c", HOLD], start_new_session=True)
+    processes._stopped_by.append(signal.SIGTERM)
+    try:
+        with pytest.raises(Interrupted):
+            processes.register(child.pid)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+        assert child.pid not in processes._children
+    finally:
+        processes._stopped_by.clear()
+        processes.unregister(child.pid)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
