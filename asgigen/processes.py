@@ -86,23 +86,29 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """subprocess.run(command, capture_output=True, text=True), in a session of its own and
     registered; on a timeout or an interrupt its whole tree goes, not only the child (a
-    grandchild holding the output pipes open would keep the wait from ever ending)."""
+    grandchild holding the output pipes open would keep the wait from ever ending).
+
+    A signal is raised once the child is reaped and unregistered (`deferred`): the handler
+    kills the child, which ends the wait, so nothing is left half done between two lines."""
     if input is not None:
         options["stdin"] = subprocess.PIPE
-    process = start(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options)
-    with process, registered(process):
-        try:
-            stdout, stderr = process.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_tree(process.pid)
-            stdout, stderr = process.communicate()
-            raise subprocess.TimeoutExpired(
-                process.args, timeout or 0.0, output=stdout, stderr=stderr
-            ) from None
-        except BaseException:
-            kill_tree(process.pid)
-            process.wait()
-            raise
+    with deferred():
+        process = start(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options
+        )
+        with process, registered(process):
+            try:
+                stdout, stderr = process.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                kill_tree(process.pid)
+                stdout, stderr = process.communicate()
+                raise subprocess.TimeoutExpired(
+                    process.args, timeout or 0.0, output=stdout, stderr=stderr
+                ) from None
+            except BaseException:
+                kill_tree(process.pid)
+                process.wait()
+                raise
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 

@@ -73,7 +73,36 @@ sys.exit("the child ended: not interrupted")
 """
 
 
-@pytest.mark.parametrize("script", [ANOTHER_THREAD, BEFORE_REGISTERED], ids=["thread", "start"])
+# The signal lands in the main thread just after the child started and was registered (a
+# hook on `start` sends it): the child goes, and is reaped and unregistered before asgigen
+# unwinds, so that no pid of it is left to signal at exit.
+AFTER_STARTED = """
+import os, signal, sys
+from asgigen import processes
+from asgigen.errors import Interrupted
+
+processes.install()
+real = processes.start
+def start(*args, **options):
+    process = real(*args, **options)
+    with open(sys.argv[1], "w") as pidfile:
+        pidfile.write(str(process.pid))
+    os.kill(os.getpid(), signal.SIGHUP)
+    return process
+processes.start = start
+try:
+    processes.run([sys.executable, "-c", sys.argv[2]])
+except Interrupted as err:
+    sys.exit(f"still registered: {processes._children}" if processes._children else err.exit_code)
+sys.exit("the child ended: not interrupted")
+"""
+
+
+@pytest.mark.parametrize(
+    "script",
+    [ANOTHER_THREAD, BEFORE_REGISTERED, AFTER_STARTED],
+    ids=["thread", "before-registered", "after-started"],
+)
 def test_sighup_stops_the_child_and_exits_129(script: str, tmp_path: Path) -> None:
     pidfile = tmp_path / "child.pid"
     process = subprocess.Popen(
