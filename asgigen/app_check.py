@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import time
 
+from asgigen import processes
 from asgigen.contract import Contract
 from asgigen.steps import StepResult, tail
 
@@ -75,15 +76,9 @@ def verify_app(python: str, contract: Contract, env: dict[str, str]) -> StepResu
     )
     started = time.perf_counter()
     try:
-        result = subprocess.run(
-            command,
-            cwd=contract.project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=APP_TIMEOUT,
-            check=False,
-        )
+        # Registered: a signal stops it, even in the thread that boots the servers beside the
+        # tests, which Python never interrupts (an import may hang until APP_TIMEOUT).
+        result = processes.run(command, cwd=contract.project, env=env, timeout=APP_TIMEOUT)
     except subprocess.TimeoutExpired:
         seconds = time.perf_counter() - started
         reason = f"importing {module} took longer than {APP_TIMEOUT:.0f} s"

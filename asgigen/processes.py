@@ -5,6 +5,15 @@ own and is registered here while it runs. On SIGINT or SIGTERM, and at exit, eac
 child goes with its whole process group and every process descended from it: what a
 project's tests started (their live server) included, even in a session of its own. Then
 asgigen exits with the signal's conventional code (130, 143) and one line on stderr.
+
+Two races make that hold however the signal lands:
+- Linux may hand the signal to any thread, not only the main one that Python runs handlers in
+  (a thread that has just started a process takes a pending signal as it restores its signal
+  mask). The main thread, waiting on a child in a system call, is then never woken. So the
+  signal also wakes a watcher thread (through Python's wakeup file descriptor), which stops
+  the children at once: the main thread's wait ends, and Python runs the handler there.
+- A child is started and registered as one step (`start`): a signal arriving in between
+  stops it when it is registered, then is raised.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ def register(pid: int) -> None:
     _children[pid] = True
     if _stopped_by:  # started while asgigen was being stopped: it goes at once
         kill_tree(pid)
+        unregister(pid)  # its pid may be reused once it is reaped
         raise _interrupted(_stopped_by[0])
 
 
@@ -46,11 +56,25 @@ def unregister(pid: int) -> None:
 
 @contextlib.contextmanager
 def registered(process: subprocess.Popen[Any]) -> Iterator[None]:
-    register(process.pid)
+    """Unregister `process` (started with `start`) when the body is over."""
     try:
         yield
     finally:
         unregister(process.pid)
+
+
+def start(command: Sequence[str], **options: Any) -> subprocess.Popen[Any]:
+    """subprocess.Popen(command, **options) in a session of its own, and registered. Start and
+    registration are one step for a signal (`deferred`): one arriving meanwhile stops the
+    child as it is registered, then is raised, so no child is ever left unregistered."""
+    with deferred():
+        process = subprocess.Popen(command, start_new_session=True, **options)
+        try:
+            register(process.pid)
+        except BaseException:
+            with process:  # register killed it: close its pipes and reap it
+                raise
+    return process
 
 
 def run(
@@ -62,32 +86,29 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """subprocess.run(command, capture_output=True, text=True), in a session of its own and
     registered; on a timeout or an interrupt its whole tree goes, not only the child (a
-    grandchild holding the output pipes open would keep the wait from ever ending)."""
+    grandchild holding the output pipes open would keep the wait from ever ending).
+
+    A signal is raised once the child is reaped and unregistered (`deferred`): the handler
+    kills the child, which ends the wait, so nothing is left half done between two lines."""
     if input is not None:
         options["stdin"] = subprocess.PIPE
-    with (
-        subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            **options,
-        ) as process,
-        registered(process),
-    ):
-        try:
-            stdout, stderr = process.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_tree(process.pid)
-            stdout, stderr = process.communicate()
-            raise subprocess.TimeoutExpired(
-                process.args, timeout or 0.0, output=stdout, stderr=stderr
-            ) from None
-        except BaseException:
-            kill_tree(process.pid)
-            process.wait()
-            raise
+    with deferred():
+        process = start(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options
+        )
+        with process, registered(process):
+            try:
+                stdout, stderr = process.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                kill_tree(process.pid)
+                stdout, stderr = process.communicate()
+                raise subprocess.TimeoutExpired(
+                    process.args, timeout or 0.0, output=stdout, stderr=stderr
+                ) from None
+            except BaseException:
+                kill_tree(process.pid)
+                process.wait()
+                raise
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
@@ -186,9 +207,7 @@ def deferred() -> Iterator[None]:
 
 
 def _on_signal(signum: int, _frame: object) -> None:
-    if not _stopped_by:
-        _stopped_by.append(signum)
-    stop_all()
+    _stop(signum)
     if _deferring:
         _pending.append(signum)
         return
@@ -196,9 +215,41 @@ def _on_signal(signum: int, _frame: object) -> None:
     raise _interrupted(signum)
 
 
+_HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_watching: list[int] = []  # the wakeup pipe's read end, once the watcher runs
+
+
+def _stop(signum: int) -> None:
+    """What a signal does first, in whichever thread sees it: nothing new starts (`register`
+    stops it), and the children go."""
+    if not _stopped_by:
+        _stopped_by.append(signum)
+    stop_all()
+
+
+def _watch(wakeup: int) -> None:
+    """Python writes the number of each signal it receives, in whatever thread, to the wakeup
+    pipe: stop the children at once, so that the main thread's wait on one ends."""
+    while True:
+        try:
+            received = os.read(wakeup, 64)
+        except OSError:
+            return
+        for signum in received:
+            if signum in _HANDLED:
+                _stop(signum)
+
+
 def install() -> None:
     """Stop the children on SIGINT, SIGTERM and SIGHUP (its terminal closed), then raise
     Interrupted in the main thread."""
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, _on_signal)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in _HANDLED:
+        signal.signal(signum, _on_signal)
+    if not _watching:
+        read, write = os.pipe()
+        os.set_blocking(write, False)  # as set_wakeup_fd requires
+        signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        _watching.append(read)
+        threading.Thread(target=_watch, args=(read,), name="asgigen-signals", daemon=True).start()

@@ -201,17 +201,19 @@ def _start(
     port = free_port(host)
     command = spec.command(python, contract, host, port)
     log_fd, log_name = tempfile.mkstemp(prefix=f"asgigen-{spec.name}-", suffix=".log")
-    process = subprocess.Popen(
-        command,
-        cwd=contract.project,
-        env=server_env(contract, host, port, services, python),
-        stdin=subprocess.DEVNULL,
-        stdout=log_fd,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # so a Ctrl-C meant for asgigen doesn't hit it first
-    )
-    os.close(log_fd)
-    processes.register(process.pid)  # so that it goes with asgigen, however that is stopped
+    try:
+        # In a session of its own, so a Ctrl-C meant for asgigen doesn't hit it first, and
+        # registered, so that it goes with asgigen, however that is stopped.
+        process = processes.start(
+            command,
+            cwd=contract.project,
+            env=server_env(contract, host, port, services, python),
+            stdin=subprocess.DEVNULL,
+            stdout=log_fd,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        os.close(log_fd)
     shown = reproduce_command(command, contract, host, port)
     return RunningServer(spec, process, host, port, Path(log_name), shown)
 

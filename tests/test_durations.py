@@ -57,3 +57,57 @@ def test_a_run_records_each_tests_duration(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "tests.durations", "-k", "b1").assert_outcomes(passed=1)
     record = json.loads((pytester.path / ".pytest_cache/v/asgigen/durations").read_text())
     assert sorted(record) == ["test_a.py::test_a1", "test_b.py::test_b1", "test_c.py::test_c1"]
+
+
+MARKED = {
+    "test_a.py": "def test_a1():\n    pass\n",
+    "test_b.py": "import pytest\n\n@pytest.mark.e2e\ndef test_b1():\n    pass\n\n"
+    "def test_b2():\n    pass\n",
+    "test_c.py": "def test_c1():\n    pass\n",
+    "test_d.py": "import pytest\n\npytestmark = pytest.mark.e2e\n\n"
+    "def test_d1():\n    pass\n\ndef test_d2():\n    pass\n",
+}
+
+
+def marked_files(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nmarkers =\n    e2e: slow\n")
+    pytester.makepyfile(**{name.removesuffix(".py"): text for name, text in MARKED.items()})
+
+
+def test_without_a_record_the_files_with_e2e_tests_start_first(pytester: pytest.Pytester) -> None:
+    marked_files(pytester)
+    assert collected(pytester) == [
+        "test_b.py::test_b1",  # an e2e test, with its fast neighbour
+        "test_b.py::test_b2",
+        "test_d.py::test_d1",
+        "test_d.py::test_d2",
+        "test_a.py::test_a1",  # then the others, in their own order
+        "test_c.py::test_c1",
+    ]
+
+
+def test_a_file_with_e2e_tests_and_no_record_starts_before_recorded_ones(
+    pytester: pytest.Pytester,
+) -> None:
+    marked_files(pytester)
+    record = pytester.path / ".pytest_cache" / "v" / "asgigen" / "durations"
+    record.parent.mkdir(parents=True)
+    # test_d.py is new since the last run: unknown, and of the slow kind.
+    record.write_text(
+        json.dumps({"test_a.py::test_a1": 0.5, "test_b.py::test_b1": 20.0, "test_c.py::test_c1": 1})
+    )
+    assert collected(pytester) == [
+        "test_d.py::test_d1",
+        "test_d.py::test_d2",
+        "test_b.py::test_b1",
+        "test_b.py::test_b2",
+        "test_c.py::test_c1",
+        "test_a.py::test_a1",
+    ]
+
+
+def test_xdist_hands_tests_out_two_at_a_time_unless_told(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    assert pytester.parseconfigure("-p", "tests.durations").option.maxschedchunk == 2
+    given = pytester.parseconfigure("-p", "tests.durations", "--maxschedchunk", "9")
+    assert given.option.maxschedchunk == 9
