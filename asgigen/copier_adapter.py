@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from asgigen import git
 from asgigen.task_output import to_stderr
 
 
@@ -141,10 +142,12 @@ def run_update(
     (`copier._subproject.Subproject`) preset with `old`. What the template's tasks print goes
     to stderr (asgigen's stdout holds the update's result), unless the questions are asked.
     """
-    from copier._main import Worker  # lazy: 0.6 s to import
     from copier._template import Template  # lazy: 0.6 s to import
 
-    with Worker(
+    # The templates this update has loaded: copier's update renders the old version and the
+    # new one again with workers of its own, each of which would clone its template anew.
+    loaded: list[Any] = [template.handle]
+    with _update_worker(loaded)(
         src_path=template.url,
         dst_path=project,
         vcs_ref=template.ref,
@@ -162,8 +165,46 @@ def run_update(
             made_with = Template(url=old[0], ref=old[1])
             worker.subproject._cleanup_hooks.append(made_with._cleanup)
             worker.subproject.__dict__["template"] = made_with
+        loaded.append(worker.subproject.template)  # None without an answers file
         with contextlib.nullcontext() if ask else to_stderr():  # its tasks' output: stderr
             worker.run_update()
+
+
+def _update_worker(loaded: list[Any]) -> type[Any]:
+    """copier's Worker for one update, minus repeated work: its helper workers reuse the
+    `loaded` templates' clones, and `core.fileMode` is read once per destination instead of
+    once per rendered file.
+
+    Private hooks: the `template` cached property of `copier._main.Worker` (a helper worker
+    whose url and ref, or described commit, are a loaded template's takes that template, and
+    cleans up only what it cloned itself) and its `_sync_git_index_executable_bit`, called as
+    before where `core.fileMode` is false.
+    """
+    from copier._main import Worker  # lazy: 0.6 s to import
+
+    file_mode_off: dict[Path, bool] = {}
+
+    class UpdateWorker(Worker):
+        @functools.cached_property
+        def template(self) -> Any:
+            ref = self.resolved_vcs_ref
+            for made in loaded:  # `commit` is in __dict__ once copier has described it
+                described = None if made is None else (made.ref, made.__dict__.get("commit"))
+                if described and made.url == self.src_path and ref in described:
+                    return made
+            return super().template
+
+        def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
+            # Where core.fileMode is true (or unset) copier's sync is a no-op; it asks git for
+            # the setting once per file (a process each), which cannot change mid-render.
+            root = self.subproject.local_abspath
+            if root not in file_mode_off:
+                setting = git.run("config", "--type=bool", "--get", "core.fileMode", cwd=root)
+                file_mode_off[root] = setting.stdout.strip() == "false"
+            if file_mode_off[root]:
+                super()._sync_git_index_executable_bit(dst_relpath, src_mode)
+
+    return UpdateWorker
 
 
 # --- the answer space
