@@ -172,17 +172,19 @@ def run_update(
 
 def _update_worker(loaded: list[Any]) -> type[Any]:
     """copier's Worker for one update, minus repeated work: its helper workers reuse the
-    `loaded` templates' clones, and `core.fileMode` is read once per destination instead of
-    once per rendered file.
+    `loaded` templates' clones, each template file and each expression is compiled once, and
+    `core.fileMode` is read once per destination instead of once per rendered file.
 
     Private hooks: the `template` cached property of `copier._main.Worker` (a helper worker
     whose url and ref, or described commit, are a loaded template's takes that template, and
-    cleans up only what it cloned itself) and its `_sync_git_index_executable_bit`, called as
+    cleans up only what it cloned itself), its `jinja_env` (given a bytecode cache, as Jinja
+    allows, and a cached `from_string`) and its `_sync_git_index_executable_bit`, called as
     before where `core.fileMode` is false.
     """
     from copier._main import Worker  # lazy: 0.6 s to import
 
     file_mode_off: dict[Path, bool] = {}
+    compiled = _memory_bytecode_cache()
 
     class UpdateWorker(Worker):
         @functools.cached_property
@@ -204,7 +206,36 @@ def _update_worker(loaded: list[Any]) -> type[Any]:
             if file_mode_off[root]:
                 super()._sync_git_index_executable_bit(dst_relpath, src_mode)
 
+        @functools.cached_property
+        def jinja_env(self) -> Any:
+            # The new version is rendered twice (into the project, then into a scratch copy
+            # to diff against) from one clone: its files are compiled once. copier compiles
+            # every path, default and condition again on each use; each is compiled once.
+            env = super().jinja_env
+            env.bytecode_cache = compiled
+            env.from_string = functools.lru_cache(maxsize=1024)(env.from_string)  # type: ignore[method-assign,assignment]
+            return env
+
     return UpdateWorker
+
+
+def _memory_bytecode_cache() -> Any:
+    """A Jinja bytecode cache in memory: a template's code, by its name and file, for as long
+    as the source is unchanged (Jinja compares a checksum of it)."""
+    from jinja2 import BytecodeCache  # lazy: copier's dependency, imported with it
+
+    class MemoryBytecodeCache(BytecodeCache):
+        def __init__(self) -> None:
+            self.codes: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: Any) -> None:
+            if bucket.key in self.codes:
+                bucket.bytecode_from_string(self.codes[bucket.key])
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            self.codes[bucket.key] = bucket.bytecode_to_string()
+
+    return MemoryBytecodeCache()
 
 
 # --- the answer space

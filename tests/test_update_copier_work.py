@@ -1,12 +1,15 @@
 """`asgigen update` does copier's update without its repeated work: each template version is
 cloned once (copier's own update clones the old version twice and the new one three times),
-and git is asked for `core.fileMode` once per destination, not once per rendered file. Where
-`core.fileMode` is false, copier still carries a template's executable bit into the index."""
+each template file and each expression is compiled once (copier compiles the new version's
+files twice, and paths and defaults on every use), and git is asked for `core.fileMode` once
+per destination, not once per rendered file. Where `core.fileMode` is false, copier still
+carries a template's executable bit into the index."""
 
 from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +103,31 @@ def test_file_mode_is_read_once_and_copier_syncs_only_where_it_is_off(
     update_project(off)
     assert Path("run.sh") in synced  # false: copier's sync runs, and records the new mode
     assert git(off, "ls-files", "--stage", "run.sh").startswith("100755 ")
+
+
+@pytest.mark.e2e  # an update through a git template repository: copier runs and many git commands
+def test_each_file_and_expression_is_compiled_once(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jinja2 import Environment
+
+    project = copy_project(str(repo), tmp_path / "shop", ref="v1")
+    files: list[str] = []
+    strings: list[tuple[Environment, str]] = []  # the environment kept: no id reused
+    real_compile = Environment.compile
+
+    def compile(self: Environment, source: Any, name: Any = None, filename: Any = None,
+                *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+        if filename is None and isinstance(source, str):  # copier tries non-strings too
+            strings.append((self, source))
+        elif filename is not None:
+            files.append(filename)
+        return real_compile(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "compile", compile)
+    update_project(project)
+
+    assert "/README.md.jinja" in "".join(files)
+    assert len(files) == len(set(files))
+    assert strings
+    assert len(strings) == len(set(strings))
