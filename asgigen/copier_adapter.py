@@ -3,9 +3,10 @@
 copier's public API is `run_copy`, `run_update` and `run_recopy`. asgigen needs three things
 they don't offer: the template's questions and settings before rendering (to check answers and
 read `_asgigen`), rendering from a template it has already cloned (one clone, not two), and
-skipping a per-file git query that is a no-op in a fresh directory. Each hook below names the
-copier internal it relies on; tests/test_copier_adapter.py pins them across the supported
-copier range.
+skipping a per-file git query that is a no-op in a fresh directory; an update also does once
+what copier's update repeats (clones, compiles, that query). Each hook below names the copier
+internal it relies on; tests/test_copier_adapter.py and tests/test_update_copier_work.py pin
+them across the supported copier range.
 """
 
 from __future__ import annotations
