@@ -3,9 +3,10 @@
 copier's public API is `run_copy`, `run_update` and `run_recopy`. asgigen needs three things
 they don't offer: the template's questions and settings before rendering (to check answers and
 read `_asgigen`), rendering from a template it has already cloned (one clone, not two), and
-skipping a per-file git query that is a no-op in a fresh directory. Each hook below names the
-copier internal it relies on; tests/test_copier_adapter.py pins them across the supported
-copier range.
+skipping a per-file git query that is a no-op in a fresh directory; an update also does once
+what copier's update repeats (clones, compiles, that query). Each hook below names the copier
+internal it relies on; tests/test_copier_adapter.py and tests/test_update_copier_work.py pin
+them across the supported copier range.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from asgigen import git
 from asgigen.task_output import to_stderr
 
 
@@ -141,10 +143,12 @@ def run_update(
     (`copier._subproject.Subproject`) preset with `old`. What the template's tasks print goes
     to stderr (asgigen's stdout holds the update's result), unless the questions are asked.
     """
-    from copier._main import Worker  # lazy: 0.6 s to import
     from copier._template import Template  # lazy: 0.6 s to import
 
-    with Worker(
+    # The templates this update has loaded: copier's update renders the old version and the
+    # new one again with workers of its own, each of which would clone its template anew.
+    loaded: list[Any] = [template.handle]
+    with _update_worker(loaded)(
         src_path=template.url,
         dst_path=project,
         vcs_ref=template.ref,
@@ -162,8 +166,77 @@ def run_update(
             made_with = Template(url=old[0], ref=old[1])
             worker.subproject._cleanup_hooks.append(made_with._cleanup)
             worker.subproject.__dict__["template"] = made_with
+        loaded.append(worker.subproject.template)  # None without an answers file
         with contextlib.nullcontext() if ask else to_stderr():  # its tasks' output: stderr
             worker.run_update()
+
+
+def _update_worker(loaded: list[Any]) -> type[Any]:
+    """copier's Worker for one update, minus repeated work: its helper workers reuse the
+    `loaded` templates' clones, each template file and each expression is compiled once, and
+    `core.fileMode` is read once per destination instead of once per rendered file.
+
+    Private hooks: the `template` cached property of `copier._main.Worker` (a helper worker
+    whose url and ref, or described commit, are a loaded template's takes that template, and
+    cleans up only what it cloned itself), its `jinja_env` (given a bytecode cache, as Jinja
+    allows, and a cached `from_string`) and its `_sync_git_index_executable_bit`, called as
+    before where `core.fileMode` is false.
+    """
+    from copier._main import Worker  # lazy: 0.6 s to import
+
+    file_mode_off: dict[Path, bool] = {}
+    compiled = _memory_bytecode_cache()
+
+    class UpdateWorker(Worker):
+        @functools.cached_property
+        def template(self) -> Any:
+            ref = self.resolved_vcs_ref
+            for made in loaded:  # `commit` is in __dict__ once copier has described it
+                described = None if made is None else (made.ref, made.__dict__.get("commit"))
+                if described and made.url == self.src_path and ref in described:
+                    return made
+            return super().template
+
+        def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
+            # Where core.fileMode is true (or unset) copier's sync is a no-op; it asks git for
+            # the setting once per file (a process each), which cannot change mid-render.
+            root = self.subproject.local_abspath
+            if root not in file_mode_off:
+                setting = git.run("config", "--type=bool", "--get", "core.fileMode", cwd=root)
+                file_mode_off[root] = setting.stdout.strip() == "false"
+            if file_mode_off[root]:
+                super()._sync_git_index_executable_bit(dst_relpath, src_mode)
+
+        @functools.cached_property
+        def jinja_env(self) -> Any:
+            # The new version is rendered twice (into the project, then into a scratch copy
+            # to diff against) from one clone: its files are compiled once. copier compiles
+            # every path, default and condition again on each use; each is compiled once.
+            env = super().jinja_env
+            env.bytecode_cache = compiled
+            env.from_string = functools.lru_cache(maxsize=1024)(env.from_string)  # type: ignore[method-assign,assignment]
+            return env
+
+    return UpdateWorker
+
+
+def _memory_bytecode_cache() -> Any:
+    """A Jinja bytecode cache in memory: a template's code, by its name and file, for as long
+    as the source is unchanged (Jinja compares a checksum of it)."""
+    from jinja2 import BytecodeCache  # lazy: copier's dependency, imported with it
+
+    class MemoryBytecodeCache(BytecodeCache):
+        def __init__(self) -> None:
+            self.codes: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: Any) -> None:
+            if bucket.key in self.codes:
+                bucket.bytecode_from_string(self.codes[bucket.key])
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            self.codes[bucket.key] = bucket.bytecode_to_string()
+
+    return MemoryBytecodeCache()
 
 
 # --- the answer space
