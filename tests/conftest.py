@@ -18,6 +18,7 @@ from tests.durations import (  # noqa: F401 (hooks: pytest finds them here)
     pytest_collection_modifyitems,
     pytest_configure,
 )
+from tests.team_template import make_template_repo
 from tests.template_tree import build_file_tree
 
 
@@ -162,39 +163,9 @@ def mini_template(tmp_path: Path) -> Path:
     return template
 
 
-TEAM_TEMPLATE = Path(__file__).parent / "fixtures" / "team_template"
-
-
-def make_template_repo(root: Path) -> Path:
-    """The team template as a git repository: v1 tagged v1.0.0, then v2 tagged v2.0.0."""
-    import subprocess
-
-    repo = root / "team-template"
-    repo.mkdir()
-
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-        )
-
-    git("init", "--quiet", "--initial-branch=main")
-    for version in ("v1", "v2"):
-        for child in repo.iterdir():
-            if child.name != ".git":
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
-        shutil.copytree(TEAM_TEMPLATE / version, repo, dirs_exist_ok=True)
-        git("add", "--all")
-        git("commit", "--quiet", "-m", f"template {version}")
-        git("tag", f"{version}.0.0")
-    return repo
-
-
 @pytest.fixture(scope="session")
 def team_template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A team's own copier template (tests/fixtures/team_template) with tags v1.0.0, v2.0.0.
+    """A team's own copier template (tests/team_template.py) with tags v1.0.0, v2.0.0.
 
     Shared by the session: tests must not change it (copy it with make_template_repo).
     """

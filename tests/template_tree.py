@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +16,31 @@ def build_file_tree(root: Path, files: Mapping[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def release_repo(repo: Path, releases: Mapping[str, Mapping[str, str]]) -> Path:
+    """A git repository at `repo` (branch main) with one commit per release, in order, each
+    holding exactly that release's files (`build_file_tree`) and tagged with its name."""
+    repo.mkdir(parents=True)
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "--quiet", "--initial-branch=main")
+    for tag, files in releases.items():
+        for child in repo.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        build_file_tree(repo, files)
+        git("add", "--all")
+        git("commit", "--quiet", "-m", f"release {tag}")
+        git("tag", tag)
+    return repo
 
 
 # Three choice questions, one question asked only for one of them (`indent`, for the json

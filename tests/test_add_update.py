@@ -5,7 +5,6 @@ the merge alone (tests/test_verified_update.py proves updates)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from asgigen.contract import load_contract
 from tests.conftest import CliResult
+from tests.template_tree import release_repo
 from tests.test_update import commit_all
 
 Cli = Callable[..., CliResult]
@@ -60,37 +60,25 @@ def make_template(
     pyproject: str = PYPROJECT,
     app_v1: str = APP_V1,
 ) -> Path:
-    repo = root / "template"
-    repo.mkdir()
-
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args],
-            cwd=repo, check=True, capture_output=True,
-        )  # fmt: skip
-
-    git("init", "--quiet", "--initial-branch=main")
-    for tag, app, routes_file in (("v1", app_v1, "app.py"), ("v2", app_v2, routes_file_v2)):
-        (repo / "copier.yml").write_text(COPIER_YML)
-        (repo / "{{ _copier_conf.answers_file }}.jinja").write_text(
-            "{{ _copier_answers|to_nice_yaml -}}\n"
-        )
-        (repo / "pyproject.toml").write_text(pyproject)
-        for stale in ("app.py", "routes.py"):
-            (repo / stale).unlink(missing_ok=True)
-        (repo / routes_file).write_text(app)
+    def release(app: str, routes_file: str) -> dict[str, str]:
+        files = {
+            "copier.yml": COPIER_YML,
+            "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+            "pyproject.toml": pyproject,
+            routes_file: app,
+            "_generators/route/copier.yml": GENERATOR_YML,
+            "_generators/route/asgigen-add.toml.jinja": ADD_PLAN.replace(
+                "{{ routes_file }}", routes_file
+            ),
+        }
         if routes_file != "app.py":
-            (repo / "app.py").write_text('"""The service."""\n\nfrom routes import ROUTES\n')
-        generator = repo / "_generators" / "route"
-        generator.mkdir(parents=True, exist_ok=True)
-        (generator / "copier.yml").write_text(GENERATOR_YML)
-        (generator / "asgigen-add.toml.jinja").write_text(
-            ADD_PLAN.replace("{{ routes_file }}", routes_file)
-        )
-        git("add", "--all")
-        git("commit", "--quiet", "-m", tag)
-        git("tag", tag)
-    return repo
+            files["app.py"] = '"""The service."""\n\nfrom routes import ROUTES\n'
+        return files
+
+    return release_repo(
+        root / "template",
+        {"v1": release(app_v1, "app.py"), "v2": release(app_v2, routes_file_v2)},
+    )
 
 
 def made_with_route(run_cli: Cli, tmp_path: Path, template: Path) -> Path:

@@ -14,6 +14,7 @@ import pytest
 from asgigen import check, environments, gates
 from asgigen.requirements import Requirements
 from asgigen.steps import StepResult, project_env
+from tests.template_tree import build_file_tree
 
 PYPROJECT = """\
 [project]
@@ -121,18 +122,26 @@ def test_an_environment_compiles_a_module_when_first_imported_and_keeps_it(tmp_p
 def mypy_project(root: Path, name: str, count: str) -> Path:
     """A project whose tests/test_values.py (the same relative path in every such project)
     sets COUNT to `count`."""
-    project = root / name
-    (project / "src" / name).mkdir(parents=True)
-    (project / "tests").mkdir()
-    (project / "pyproject.toml").write_text(
-        f'[project]\nname = "{name}"\n[tool.mypy]\nstrict = true\nfiles = ["src", "tests"]\n',
-        encoding="utf-8",
+    return build_file_tree(
+        root / name,
+        {
+            "pyproject.toml": f"""
+                [project]
+                name = "{name}"
+                [tool.mypy]
+                strict = true
+                files = ["src", "tests"]
+            """,
+            f"src/{name}/__init__.py": """
+                import json
+
+
+                def dump(value: int) -> str:
+                    return json.dumps(value)
+            """,
+            "tests/test_values.py": f"COUNT: int = {count}\n",
+        },
     )
-    (project / "src" / name / "__init__.py").write_text(
-        "import json\n\n\ndef dump(value: int) -> str:\n    return json.dumps(value)\n"
-    )
-    (project / "tests" / "test_values.py").write_text(f"COUNT: int = {count}\n")
-    return project
 
 
 def test_a_shared_mypy_cache_never_trusts_another_projects_modules(tmp_path: Path) -> None:

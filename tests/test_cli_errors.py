@@ -8,16 +8,21 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliResult, snapshot
+from tests.template_tree import build_file_tree
 
 
 def _prepare(root: Path) -> None:
-    (root / "taken").mkdir()
-    (root / "taken" / "keep.txt").write_text("mine")
-    (root / "afile").write_text("not a dir")
-    (root / "bad.yml").write_text("port: [unclosed\n")
-    (root / "list.yml").write_text("- a\n- b\n")
-    (root / "unknown.yml").write_text("colour: blue\n")
-    (root / "badtype.json").write_text('{"port": "eighty"}')
+    build_file_tree(
+        root,
+        {
+            "taken/keep.txt": "mine",
+            "afile": "not a dir",
+            "bad.yml": "port: [unclosed\n",
+            "list.yml": "- a\n- b\n",
+            "unknown.yml": "colour: blue\n",
+            "badtype.json": '{"port": "eighty"}',
+        },
+    )
     (root / "binary.yml").write_bytes(b"\xff\xfe\x00")
 
 
@@ -189,10 +194,10 @@ def test_bad_input(
 ) -> None:
     _prepare(workdir)
     if argv[:1] == ["check"] and argv[1] == ".":
-        project = workdir / "proj"
-        (project / "src" / "proj").mkdir(parents=True)
-        (project / "src" / "proj" / "app.py").write_text("app = None\n")
-        (project / "pyproject.toml").write_text('[project]\nname = "proj"\n')
+        project = build_file_tree(
+            workdir / "proj",
+            {"src/proj/app.py": "app = None\n", "pyproject.toml": '[project]\nname = "proj"\n'},
+        )
         argv = ["check", str(project), *argv[2:]]
     before = snapshot(workdir)
     result = run_cli(*argv, cwd=workdir)
@@ -291,10 +296,13 @@ def test_a_bad_contract_is_one_line_before_anything_runs(
     message: str,
     hint: str | None,
 ) -> None:
-    project = workdir / "proj"
-    (project / "src" / "proj").mkdir(parents=True)
-    (project / "src" / "proj" / "app.py").write_text("app = None\n")
-    (project / "pyproject.toml").write_text('[project]\nname = "proj"\n\n' + toml)
+    project = build_file_tree(
+        workdir / "proj",
+        {
+            "src/proj/app.py": "app = None\n",
+            "pyproject.toml": '[project]\nname = "proj"\n\n' + toml,
+        },
+    )
     before = snapshot(workdir)
     result = run_cli("check", str(project), cwd=workdir)
     lines = result.stderr.strip().splitlines()
@@ -318,10 +326,10 @@ def test_a_bad_contract_is_one_line_before_anything_runs(
 def test_a_bad_standalone_contract_names_its_file(
     run_cli: Callable[..., CliResult], workdir: Path
 ) -> None:
-    project = workdir / "proj"
-    project.mkdir()
-    (project / "pyproject.toml").write_text('[project]\nname = "proj"\n')
-    (project / "asgigen.toml").write_text('app = "proj"\n')
+    project = build_file_tree(
+        workdir / "proj",
+        {"pyproject.toml": '[project]\nname = "proj"\n', "asgigen.toml": 'app = "proj"\n'},
+    )
     result = run_cli("check", str(project), cwd=workdir)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (

@@ -15,6 +15,7 @@ import pytest
 import asgigen.explain
 from asgigen import generate
 from tests.conftest import CliResult
+from tests.template_tree import build_file_tree
 
 STYLES = ["raw", "routed", "fastapi"]
 PLACE = re.compile(r"^   → (\S+):(\d+) (\w+)$", re.M)
@@ -122,27 +123,32 @@ def test_steps_the_owner_adds_are_shown_with_their_line(
 
 def foreign_template(root: Path) -> Path:
     """A team's template that knows nothing of asgigen: no contract, no `_asgigen`."""
-    template = root / "team-template"
-    (template / "svc").mkdir(parents=True)
-    (template / "copier.yml").write_text(
-        "service_name:\n  type: str\n  default: orders\n", encoding="utf-8"
+    return build_file_tree(
+        root / "team-template",
+        {
+            "copier.yml": """
+                service_name:
+                  type: str
+                  default: orders
+            """,
+            "pyproject.toml.jinja": """
+                [project]
+                name = "{{ service_name }}"
+                version = "1.0"
+            """,
+            "svc/__init__.py": "",
+            "svc/main.py.jinja": '''
+                """The {{ service_name }} service."""
+
+                NAME = b"{{ service_name }}"
+
+
+                async def app(scope, receive, send):
+                    await send({"type": "http.response.start", "status": 200, "headers": []})
+                    await send({"type": "http.response.body", "body": NAME})
+            ''',
+        },
     )
-    (template / "pyproject.toml.jinja").write_text(
-        '[project]\nname = "{{ service_name }}"\nversion = "1.0"\n', encoding="utf-8"
-    )
-    (template / "svc" / "__init__.py").write_text("", encoding="utf-8")
-    (template / "svc" / "main.py.jinja").write_text(
-        '"""The {{ service_name }} service."""\n'
-        "\n"
-        'NAME = b"{{ service_name }}"\n'
-        "\n"
-        "\n"
-        "async def app(scope, receive, send):\n"
-        '    await send({"type": "http.response.start", "status": 200, "headers": []})\n'
-        '    await send({"type": "http.response.body", "body": NAME})\n',
-        encoding="utf-8",
-    )
-    return template
 
 
 def test_a_project_from_a_foreign_template_names_its_discovered_app(

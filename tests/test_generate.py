@@ -15,6 +15,7 @@ import pytest
 from asgigen import copier_adapter, generate
 from asgigen.errors import BadInputError, TemplateError
 from tests.conftest import CliResult, snapshot
+from tests.template_tree import build_file_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -167,10 +168,17 @@ def test_fresh_copy_skips_only_a_method_copier_has() -> None:
 
 
 def test_style_options_are_refused_for_a_template_that_does_not_ask(tmp_path: Path) -> None:
-    template = tmp_path / "own"
-    template.mkdir()
-    (template / "copier.yml").write_text("service:\n  type: str\n  default: svc\n")
-    (template / "README.md.jinja").write_text("{{ service }}\n")
+    template = build_file_tree(
+        tmp_path / "own",
+        {
+            "copier.yml": """
+                service:
+                  type: str
+                  default: svc
+            """,
+            "README.md.jinja": "{{ service }}\n",
+        },
+    )
     for option in ("style", "package", "description"):
         with pytest.raises(BadInputError, match=rf"^--{option} is for templates that ask"):
             generate.new_project(_request(tmp_path / "out" / "x", template, **{option: "routed"}))
@@ -180,18 +188,23 @@ def test_style_options_are_refused_for_a_template_that_does_not_ask(tmp_path: Pa
 def test_a_declared_contract_lands_in_the_project(tmp_path: Path) -> None:
     from asgigen.contract import load_contract
 
-    template = tmp_path / "own"
-    template.mkdir()
-    (template / "copier.yml").write_text(
-        "_asgigen:\n"
-        "  contract:\n"
-        '    app: "{{ module }}.main:app"\n'
-        "    ready: /ping\n"
-        "    http:\n"
-        "      - {path: /ping, body: 'pong from {{ module }}'}\n"
-        "module:\n  type: str\n  default: svc\n"
+    template = build_file_tree(
+        tmp_path / "own",
+        {
+            "copier.yml": """
+                _asgigen:
+                  contract:
+                    app: "{{ module }}.main:app"
+                    ready: /ping
+                    http:
+                      - {path: /ping, body: 'pong from {{ module }}'}
+                module:
+                  type: str
+                  default: svc
+            """,
+            "README.md.jinja": "{{ module }}\n",
+        },
     )
-    (template / "README.md.jinja").write_text("{{ module }}\n")
     result = generate.new_project(_request(tmp_path / "api", template, data={"module": "billing"}))
     assert "asgigen.toml" in result.files
     contract = load_contract(result.path)
@@ -209,13 +222,15 @@ def test_a_declared_contract_lands_in_the_project(tmp_path: Path) -> None:
 
 
 def _users_directory(root: Path) -> Path:
-    target = root / "shop"
-    (target / "docs").mkdir(parents=True)
-    (target / "README.md").write_text("my readme")
-    (target / ".gitignore").write_text("my ignores\n")
-    (target / "notes.txt").write_text("mine")
-    (target / "docs" / "plan.md").write_text("my plan")
-    return target
+    return build_file_tree(
+        root / "shop",
+        {
+            "README.md": "my readme",
+            ".gitignore": "my ignores\n",
+            "notes.txt": "mine",
+            "docs/plan.md": "my plan",
+        },
+    )
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import asgigen_env, run_asgigen
+from tests.inline_projects import write_files
 
 pytestmark = pytest.mark.e2e
 
@@ -47,13 +48,6 @@ def test_holds_a_live_server() -> None:
     with open(events / "hold") as fifo:  # blocks until asgigen is stopped
         fifo.read()
 '''
-
-
-def write_files(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:

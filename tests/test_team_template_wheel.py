@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_template_repo
+from tests.team_template import make_template_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e

@@ -16,6 +16,7 @@ import pytest
 
 from asgigen import template_history as history
 from asgigen.template import builtin_template
+from tests.template_tree import build_file_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -95,11 +96,10 @@ def test_changes_between_versions(tmp_path: Path) -> None:
 
 
 def test_tree_ignores_caches_and_any_gitignore(tmp_path: Path) -> None:
-    template = tmp_path / "template"
-    (template / "__pycache__").mkdir(parents=True)
-    (template / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    (template / ".gitignore").write_text("*.jinja\n")
-    (template / "a.txt.jinja").write_text("a\n")
+    template = build_file_tree(
+        tmp_path / "template",
+        {"__pycache__/x.cpython-311.pyc": "\0", ".gitignore": "*.jinja\n", "a.txt.jinja": "a\n"},
+    )
     repo = history.open_repo(tmp_path / "repo", bundle=None)
     tree = history.tree_of(template, repo)
     listed = subprocess.run(
@@ -122,8 +122,7 @@ def test_snapshot_script_appends_and_refuses_to_rewrite_a_release(tmp_path: Path
     bundle = tmp_path / "history.bundle"
     first, second = tmp_path / "first", tmp_path / "second"
     for tree, text in ((first, "one\n"), (second, "two\n")):
-        tree.mkdir()
-        (tree / "copier.yml").write_text(text)
+        build_file_tree(tree, {"copier.yml": text})
     assert "recorded template 0.1.0" in script.snapshot(first, "0.1.0", bundle)
     assert "already recorded" in script.snapshot(first, "0.1.0", bundle)
     with pytest.raises(SystemExit, match="released with other content"):

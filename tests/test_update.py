@@ -22,6 +22,7 @@ from asgigen.errors import BadInputError
 from asgigen.update import TemplateVersion, preview_update, update_project
 from tests.conftest import CliResult
 from tests.conftest import snapshot as tree_snapshot
+from tests.template_tree import build_file_tree
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
 
@@ -55,20 +56,19 @@ def git(project: Path, *args: str) -> str:
 
 def write_template(root: Path, version: int) -> Path:
     """Version 1, or version 2: a new question, a line added to app.py, a new README intro."""
-    files = {
-        "copier.yml": COPIER_YML
-        + ("greeting:\n  type: str\n  default: hello\n" if version == 2 else ""),
-        "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
-        "README.md.jinja": "# {{ project_name }}\n\n"
-        + ("New intro.\n" if version == 2 else "Intro.\n"),
-        "pyproject.toml.jinja": '[project]\nname = "{{ project_name }}"\n',
-        "src/{{ package_name }}/app.py.jinja": APP
-        + ('\n\nGREETING = "{{ greeting }}"\n' if version == 2 else ""),
-    }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return build_file_tree(
+        root,
+        {
+            "copier.yml": COPIER_YML
+            + ("greeting:\n  type: str\n  default: hello\n" if version == 2 else ""),
+            "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+            "README.md.jinja": "# {{ project_name }}\n\n"
+            + ("New intro.\n" if version == 2 else "Intro.\n"),
+            "pyproject.toml.jinja": '[project]\nname = "{{ project_name }}"\n',
+            "src/{{ package_name }}/app.py.jinja": APP
+            + ('\n\nGREETING = "{{ greeting }}"\n' if version == 2 else ""),
+        },
+    )
 
 
 def tagged_repo(root: Path, versions: dict[str, Path]) -> Path:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from asgigen import steps
-from tests.conftest import TEAM_TEMPLATE, CliResult
+from tests.conftest import CliResult
+from tests.team_template import write_team_template
 
 pytestmark = pytest.mark.e2e
 
@@ -17,8 +17,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
     """The team template (a plain directory) with a variant whose contract is broken."""
-    copy = tmp_path / "template"
-    shutil.copytree(TEAM_TEMPLATE / "v1", copy)
+    copy = write_team_template(tmp_path / "template")
     config = copy / "copier.yml"
     config.write_text(
         config.read_text().replace(

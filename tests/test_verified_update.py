@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import CliResult, run_wheel_asgigen
 from tests.scratch_dirs import left_over, temp_dir_in
+from tests.template_tree import build_file_tree
 from tests.test_update import commit_all, copy_project, git, tagged_repo
 
 Cli = Callable[..., CliResult]
@@ -118,10 +119,7 @@ def write_release(root: Path, release: str) -> Path:
     }
     if v2:
         files["tests/test_version.py"] = TEST_VERSION % ("3" if release == "v2+bad" else "2")
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return build_file_tree(root, files)
 
 
 def releases_repo(tmp: Path) -> Path:

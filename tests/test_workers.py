@@ -4,7 +4,6 @@ more than one of them and that SIGTERM stops them all (asgigen/workers.py)."""
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from asgigen import check, workers
 from asgigen.contract import load_contract
 from asgigen.servers import SERVERS
+from tests.template_tree import build_file_tree
 
 UVICORN = SERVERS["uvicorn"]
 
@@ -48,25 +48,23 @@ async def app(scope, receive, send):
 
 
 def _project(tmp_path: Path, count: int) -> Path:
-    root = tmp_path / f"w{count}"
-    root.mkdir()
-    (root / "wapp.py").write_text(APP)
-    (root / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""\
-            [project]
-            name = "w{count}"
-            version = "0"
+    return build_file_tree(
+        tmp_path / f"w{count}",
+        {
+            "wapp.py": APP,
+            "pyproject.toml": f"""
+                [project]
+                name = "w{count}"
+                version = "0"
 
-            [tool.asgigen]
-            run = ["python", "-m", "uvicorn", "--workers", "{count}", "wapp:app"]
-            host-env = "UVICORN_HOST"
-            port-env = "UVICORN_PORT"
-            pythonpath = ["."]
-            """
-        )
+                [tool.asgigen]
+                run = ["python", "-m", "uvicorn", "--workers", "{count}", "wapp:app"]
+                host-env = "UVICORN_HOST"
+                port-env = "UVICORN_PORT"
+                pythonpath = ["."]
+            """,
+        },
     )
-    return root
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
@@ -132,12 +130,21 @@ server.serve_forever()
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_workers_that_never_answer_fail_the_boot(tmp_path: Path) -> None:
-    root = tmp_path / "idle"
-    root.mkdir()
-    (root / "server.py").write_text(IDLE_WORKERS)
-    (root / "pyproject.toml").write_text(
-        '[project]\nname = "idle"\nversion = "0"\n\n[tool.asgigen]\n'
-        'run = ["python", "server.py"]\nhost-env = "HOST"\nport-env = "PORT"\n'
+    root = build_file_tree(
+        tmp_path / "idle",
+        {
+            "server.py": IDLE_WORKERS,
+            "pyproject.toml": """
+                [project]
+                name = "idle"
+                version = "0"
+
+                [tool.asgigen]
+                run = ["python", "server.py"]
+                host-env = "HOST"
+                port-env = "PORT"
+            """,
+        },
     )
     step = check.boot(sys.executable, check.Project(root, "idle", load_contract(root)), UVICORN)
     assert step.status == "failed"
