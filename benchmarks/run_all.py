@@ -4,6 +4,7 @@
     python benchmarks/run_all.py --quick    # a smoke run: short and noisy, for tests
     python benchmarks/run_all.py --json     # the rows as JSON, for tests and scripts
     python benchmarks/run_all.py --only first   # a section: cli, check, first, apps, fastapi
+    python benchmarks/run_all.py --only check --check-style raw   # one style's check
 
 Tools: hyperfine and wrk (Debian: `apt-get install hyperfine wrk`). Every figure is a ratio
 against a reference measured in the same run, since a shared 2-core machine is noisy.
@@ -79,6 +80,7 @@ def need(tool: str) -> str:
 
 
 WARMUP = 1  # hyperfine's warm-up runs per command; none in --quick mode
+WRK_WARMUP = True  # a 1 s wrk run before each measured one; none in --quick mode
 
 
 def hyperfine(
@@ -155,7 +157,8 @@ def wrk(port: int, path: str, seconds: int) -> float:
     """Requests per second: 1 thread, 64 connections, after a 1 s warm-up."""
     url = f"http://127.0.0.1:{port}{path}"
     base = [*pin(1), need("wrk"), "-t1", "-c64"]
-    subprocess.run([*base, "-d1s", url], check=True, capture_output=True)
+    if WRK_WARMUP:
+        subprocess.run([*base, "-d1s", url], check=True, capture_output=True)
     out = subprocess.run(
         [*base, f"-d{seconds}s", url], check=True, capture_output=True, text=True
     ).stdout
@@ -251,9 +254,14 @@ def files_of(project: Path, name: str) -> set[str]:
     }
 
 
-def bench_check(root: Path, runs: int) -> list[Row]:
+CHECK_TARGETS = {"raw": 2.5, "fastapi": 4.0}  # seconds of `asgigen new` with its check
+
+
+def bench_check(root: Path, runs: int, styles: list[str]) -> list[Row]:
     rows = []
-    for style, target in (("raw", 2.5), ("fastapi", 4.0)):
+    for style, target in CHECK_TARGETS.items():
+        if style not in styles:
+            continue
         times = hyperfine(
             {style: f"{ASGIGEN[0]} new chk-{style} --style {style} --no-git -q"},
             runs,
@@ -478,6 +486,12 @@ def main() -> None:
         "--only", choices=["cli", "check", "first", "apps", "fastapi"], action="append"
     )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument(
+        "--check-style",
+        choices=sorted(CHECK_TARGETS),
+        action="append",
+        help="time `asgigen new` with its check for this style only (default: each)",
+    )
     # Twelve: on this shared 2-core machine one round's ratio strays by 5 to 10 %, even
     # between two copies of one app, and the median of six moved by 2 to 4 % between runs.
     parser.add_argument(
@@ -486,9 +500,11 @@ def main() -> None:
     args = parser.parse_args()
     need("hyperfine")
     need("wrk")
-    runs, seconds, rounds = (2, 1, 1) if args.quick else (10, 3, args.rounds)
-    global WARMUP
+    # --quick: the fewest runs that still measure each side once (a smoke test's numbers).
+    runs, seconds, rounds = (1, 1, 1) if args.quick else (10, 3, args.rounds)
+    global WARMUP, WRK_WARMUP
     WARMUP = 0 if args.quick else 1
+    WRK_WARMUP = not args.quick
     only = set(args.only or ["cli", "check", "first", "apps", "fastapi"])
     rows: list[Row] = []
     try:
@@ -497,7 +513,7 @@ def main() -> None:
             if "cli" in only:
                 rows += bench_cli(root, runs)
             if "check" in only:
-                rows += bench_check(root, max(2, runs // 3))
+                rows += bench_check(root, max(1, runs // 3), args.check_style or [*CHECK_TARGETS])
             if "first" in only:
                 rows += bench_first_check(root, 1 if args.quick else 3)
             if "apps" in only:

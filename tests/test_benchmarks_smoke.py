@@ -34,12 +34,13 @@ _spec.loader.exec_module(run_all)
 SANE = (0.02, 50.0)
 
 
-def run_quick(*parts: str) -> dict[str, dict[str, Any]]:
+def run_quick(*parts: str, options: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
     for tool in ("hyperfine", "wrk"):
         system_tool(tool, "apt-get install hyperfine wrk")
     only = [arg for part in parts for arg in ("--only", part)]
+    script = str(ROOT / "benchmarks" / "run_all.py")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick", "--json", *only],
+        [sys.executable, script, "--quick", "--json", *only, *options],
         capture_output=True,
         text=True,
         timeout=600,
@@ -59,20 +60,44 @@ def run_quick(*parts: str) -> dict[str, dict[str, Any]]:
 
 
 def test_cli_and_check_benchmarks_run() -> None:
-    rows = run_quick("cli", "check")
+    # The check section times one style here (the smallest, raw): each style's row is the
+    # same code with another --style, and the whole table times them all.
+    rows = run_quick("cli", "check", options=("--check-style", "raw"))
     assert set(rows) == {
         "CLI start-up: asgigen --help / copier --help",
         "CLI start-up: asgigen --version / copier --help",
         "Generation: asgigen new --no-check / copier copy",
         "asgigen new (tests + live boot), raw",
-        "asgigen new (tests + live boot), fastapi",
     }
     generation = rows["Generation: asgigen new --no-check / copier copy"]
     assert generation["checked"].startswith("both wrote the same ")
     # `asgigen new` with its check runs the project's tests and boots it: it must take longer
     # than generating alone, or the timed command proved nothing.
-    for style in ("raw", "fastapi"):
-        assert rows[f"asgigen new (tests + live boot), {style}"]["ours"] > generation["ours"]
+    assert rows["asgigen new (tests + live boot), raw"]["ours"] > generation["ours"]
+
+
+def test_the_check_section_times_each_style_unless_told(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --check-style, both styles' rows; with it, that style's alone."""
+    timed: list[str] = []
+
+    def fake_hyperfine(commands: dict[str, str], *args: Any, **kwargs: Any) -> dict[str, float]:
+        timed.extend(commands)
+        return dict.fromkeys(commands, 1.0)
+
+    monkeypatch.setattr(run_all, "need", lambda tool: tool)
+    monkeypatch.setattr(run_all, "hyperfine", fake_hyperfine)
+    for options, styles in (([], ["raw", "fastapi"]), (["--check-style", "fastapi"], ["fastapi"])):
+        timed.clear()
+        argv = ["run_all.py", "--quick", "--json", "--only", "check", *options]
+        monkeypatch.setattr(sys, "argv", argv)
+        run_all.main()
+        rows = json.loads(capsys.readouterr().out)
+        assert timed == styles
+        assert [row["name"] for row in rows] == [
+            f"asgigen new (tests + live boot), {style}" for style in styles
+        ]
 
 
 def test_app_benchmarks_run() -> None:
