@@ -15,10 +15,12 @@ import pytest
 import yaml
 
 from asgigen import check, environments, generate, services
+from asgigen.console import Console
 from asgigen.contract import load_contract
 from asgigen.errors import BadInputError
 from asgigen.servers import SERVERS
 from tests.conftest import asgigen_env, run_asgigen
+from tests.inline_projects import use_this_python, write_files
 
 pytestmark = pytest.mark.e2e
 needs_postgres = pytest.mark.skipif(
@@ -85,9 +87,24 @@ def test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server
 
 
 @needs_postgres
-def test_check_uses_the_database_the_caller_names(tmp_path: Path) -> None:
+def test_check_uses_the_database_the_caller_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller's server is one services.throwaway_postgres() starts here, which this test
+    also proves real (a database answers) and removed on exit (its port and directories)."""
     project = make(tmp_path, "postgres")
+    made: list[str] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def recording(*args: object, **kwargs: object) -> str:
+        path = mkdtemp(*args, **kwargs)  # type: ignore[call-overload]
+        made.append(str(path))
+        return str(path)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording)
     with services.throwaway_postgres() as url:  # "the caller's" server, started here
+        assert fetch(url, "SELECT current_database()") == "app"
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
         password = url.split(":")[2].split("@")[0]
         env = asgigen_env(SHOP_DATABASE_URL=url)
         env.pop("SHOP_TEST_DATABASE_URL", None)
@@ -98,23 +115,6 @@ def test_check_uses_the_database_the_caller_names(tmp_path: Path) -> None:
         # Migrated by the contract's setup; the probes cleaned up after themselves.
         assert fetch(url, "SELECT version_num FROM alembic_version") == "0001"
         assert fetch(url, "SELECT count(*) FROM items") == 0
-
-
-def test_throwaway_postgres_is_real_and_removed(monkeypatch: pytest.MonkeyPatch) -> None:
-    if services.postgres_binaries() is None:
-        pytest.skip(services.INSTALL_HINT)
-    made: list[str] = []
-    mkdtemp = tempfile.mkdtemp
-
-    def recording(*args: object, **kwargs: object) -> str:
-        path = mkdtemp(*args, **kwargs)  # type: ignore[call-overload]
-        made.append(str(path))
-        return str(path)
-
-    monkeypatch.setattr(tempfile, "mkdtemp", recording)
-    with services.throwaway_postgres() as url:
-        assert fetch(url, "SELECT current_database()") == "app"
-        port = int(url.rsplit(":", 1)[1].split("/")[0])
     assert refuses(port)
     assert made
     assert not any(Path(path).exists() for path in made)
@@ -123,19 +123,38 @@ def test_throwaway_postgres_is_real_and_removed(monkeypatch: pytest.MonkeyPatch)
 def test_without_postgres_binaries_the_check_fails_and_says_how_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = make(tmp_path, "postgres")
+    # A tiny project whose contract needs PostgreSQL, checked with the test's own interpreter:
+    # what is proved is asgigen's verdict, not a template's (whose contract declares the same
+    # service: test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server).
+    project = write_files(
+        tmp_path / "tiny",
+        {
+            "pyproject.toml": (
+                '[project]\nname = "tiny"\nversion = "0"\n\n[tool.asgigen]\n'
+                'app = "tiny:app"\nsetup = ["python", "-m", "tiny"]\n'
+                "[tool.asgigen.services]\n"
+                'postgres = { url-env = "TINY_DATABASE_URL", test-url-env = "TINY_TEST_URL" }\n'
+            ),
+            "tiny.py": "async def app(scope, receive, send) -> None: ...\n",
+            "tests/test_tiny.py": "def test_it() -> None:\n    pass\n",
+        },
+    )
+    use_this_python(monkeypatch, tmp_path)
     monkeypatch.setattr(services, "postgres_binaries", lambda: None)
-    monkeypatch.delenv("SHOP_DATABASE_URL", raising=False)
-    report = check.run_checks(project, with_gates=False)
+    monkeypatch.delenv("TINY_DATABASE_URL", raising=False)
+    report = check.run_checks(project, with_gates=False, console=Console(quiet=True))
     steps = {step.name: step for step in report.steps}
     assert not report.ok
     service = steps["service:postgres"]
     assert service.status == "failed"
     assert service.hint is not None
     assert "apt-get install postgresql" in service.hint
+    # The tests still ran (and passed): the service alone fails the check.
+    assert steps["tests"].status == "passed"
     # Never a silent pass: the boot is not run, and that is not a pass either.
     assert steps["serve:uvicorn"].status == "skipped"
     assert "setup" not in steps
+    assert [step.name for step in report.failures] == ["service:postgres", "serve:uvicorn"]
 
 
 def test_sqlite_project_check_uses_a_throwaway_file(tmp_path: Path) -> None:
