@@ -139,31 +139,55 @@ def tidy(project: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Made]:
-    """`asgigen new m-STYLE --style STYLE --no-check`, once per style and module (on first use:
-    an xdist worker makes only the styles its tests need). Tests that edit one copy it."""
+def made(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Made]:
+    """`asgigen new m-STYLE --style STYLE [--data ANSWER...] --no-check`, once per variant and
+    module (on first use: an xdist worker makes only what its tests need). Tests that edit one
+    copy it."""
     root = tmp_path_factory.mktemp("projects")
-    done: dict[str, Made] = {}
+    done: dict[tuple[str, ...], Made] = {}
 
-    def make(style: str) -> Made:
-        if style not in done:
-            result = asgigen("new", f"m-{style}", "--style", style, "--no-check", cwd=root)
+    def make(style: str, *answers: str) -> Made:
+        key = (style, *answers)
+        if key not in done:
+            where = root / "-".join(key).replace("=", "-")
+            where.mkdir()
+            data = [arg for answer in answers for arg in ("--data", answer)]
+            name = f"m-{style}"
+            result = asgigen("new", name, "--style", style, *data, "--no-check", cwd=where)
             assert result.returncode == 0, result.stderr
-            done[style] = Made(root / f"m-{style}", result)
-        return done[style]
+            done[key] = Made(where / name, result)
+        return done[key]
 
     return make
 
 
+# The variant of each style proved under every server. raw and routed with a deployment: the
+# same app and contract as without (only files and test requirements are added), so the one
+# check also proves the project's own deployment tests (tests/test_deploy.py) in the
+# environment a user's check builds. fastapi: its default, SQLite (kubernetes needs
+# PostgreSQL: tests/test_replicas_generated_e2e.py, and under every server tests/test_database.py).
+EVERY_SERVER = {"raw": ("deploy=kubernetes",), "routed": ("deploy=compose",), "fastapi": ()}
+# Each deployment's own tests, which must have run and passed by name.
+DEPLOY_TESTS = {
+    "deploy=kubernetes": [
+        "test_the_manifests_pass_kubernetes_validate_strict",
+        "test_liveness_and_readiness_probes_sit_on_different_paths",
+        "test_the_grace_period_outlasts_the_graceful_shutdown",
+    ],
+    "deploy=compose": ["test_the_proxy_configuration_is_mounted_and_checks_readiness"],
+}
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_new_then_check_proves_each_style_under_every_server(
-    made: Callable[[str], Made], style: str
+    made: Callable[..., Made], style: str
 ) -> None:
     """What `new` renders and prints for each style, then one `check --server all` of it:
     gates, its tests, and a boot under each server proving the shared surface and every probe
-    of the style's contract. (`new` running the checks itself: in
-    test_the_commands_new_prints_work_verbatim.)"""
-    project, new = made(style)
+    of the style's contract, /livez and /readyz among them. (`new` running the checks itself:
+    in test_the_commands_new_prints_work_verbatim.)"""
+    answers = EVERY_SERVER[style]
+    project, new = made(style, *answers)
     assert f"built-in template into ./m-{style}" in step_line(new.stderr, "rendered")
     assert f"\nstyle: {style}\n" in (project / ".copier-answers.yml").read_text()
     assert new.stdout.startswith(f"m-{style} is ready: {project}")
@@ -200,6 +224,9 @@ def test_new_then_check_proves_each_style_under_every_server(
         proves_all(summary, project, server)
     assert " passed" in steps["tests"]["summary"]
     assert "failed" not in steps["tests"]["summary"]
+    served = steps["serve:uvicorn"]["summary"]
+    assert "ready GET /readyz 200" in served
+    assert "GET /livez 200" in served
     if style == "fastapi":  # its default database: SQLite, a throwaway file outside the project
         assert steps["service:sqlite"]["summary"] == "throwaway SQLite file", steps
         assert not list(project.rglob("*.db"))
@@ -207,9 +234,23 @@ def test_new_then_check_proves_each_style_under_every_server(
     assert litter(project) == []
     assert git(project, "status", "--porcelain", "--ignored") == ""
 
+    for answer in answers:
+        # The deployment's own tests once more by name, in the environment the check built:
+        # a deselected or skipped manifest validation cannot pass for one that ran.
+        own = subprocess.run(
+            [report["python"], "-m", "pytest", "-v", "-p", "no:cacheprovider",
+             "tests/test_deploy.py"],
+            cwd=project, env=asgigen_env(PYTHONDONTWRITEBYTECODE="1"),
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert own.returncode == 0, own.stdout[-3000:]
+        assert " SKIPPED" not in own.stdout
+        for test in DEPLOY_TESTS[answer]:
+            assert f"{test} PASSED" in own.stdout, own.stdout[-3000:]
+
 
 def test_check_reports_each_failing_step_with_its_output(
-    made: Callable[[str], Made], tmp_path: Path
+    made: Callable[..., Made], tmp_path: Path
 ) -> None:
     """A failing test and a lint error, each failing its own step only: the error line names
     both, the output shows each one's cause and its hint; the steps between them still ran."""
@@ -240,7 +281,7 @@ def test_check_reports_each_failing_step_with_its_output(
 
 
 def test_check_reports_a_server_that_does_not_answer(
-    made: Callable[[str], Made], tmp_path: Path
+    made: Callable[..., Made], tmp_path: Path
 ) -> None:
     project = copy_project(made("raw").path, tmp_path / "m-raw")
     (project / "src" / "m_raw" / "__main__.py").write_text("raise SystemExit(3)\n")
@@ -254,7 +295,7 @@ def test_check_reports_a_server_that_does_not_answer(
 
 
 def test_check_isolated_uses_a_fresh_venv_and_removes_it(
-    made: Callable[[str], Made], tmp_path: Path
+    made: Callable[..., Made], tmp_path: Path
 ) -> None:
     project = copy_project(made("raw").path, tmp_path / "m-raw")
     result = asgigen("check", str(project), "--isolated", "--json", cwd=project)
@@ -274,7 +315,7 @@ def test_check_isolated_uses_a_fresh_venv_and_removes_it(
 
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_a_port_taken_before_the_server_binds_it_is_retried(
-    made: Callable[[str], Made], monkeypatch: pytest.MonkeyPatch, server: str
+    made: Callable[..., Made], monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
     import socket
 
@@ -303,7 +344,7 @@ def test_a_port_taken_before_the_server_binds_it_is_retried(
 
 
 def test_a_changed_greeting_fails_until_the_contract_says_so(
-    made: Callable[[str], Made], tmp_path: Path
+    made: Callable[..., Made], tmp_path: Path
 ) -> None:
     """The contract alone catches a change the project's tests were updated for, until the
     contract says so too. Along the way: the gates follow the project's configuration (none
@@ -384,7 +425,7 @@ def _delete_echo_tests(project: Path) -> None:
 
 
 def test_deleting_a_route_fails_naming_its_probe_until_its_probe_and_tests_go(
-    made: Callable[[str], Made], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    made: Callable[..., Made], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = copy_project(made("fastapi").path, tmp_path / "m-fastapi")
     _delete_echo_route(project)
@@ -413,7 +454,7 @@ def test_deleting_a_route_fails_naming_its_probe_until_its_probe_and_tests_go(
 
 
 def test_a_project_with_no_contract_and_no_app_does_not_pass(
-    made: Callable[[str], Made], tmp_path: Path
+    made: Callable[..., Made], tmp_path: Path
 ) -> None:
     project = copy_project(made("raw").path, tmp_path / "m-raw")
     drop_tables(project / "pyproject.toml", ("tool.asgigen",))
