@@ -88,10 +88,12 @@ def test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server
 
 @needs_postgres
 def test_check_uses_the_database_the_caller_names(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The caller's server is one services.throwaway_postgres() starts here, which this test
-    also proves real (a database answers) and removed on exit (its port and directories)."""
+    """The check in-process, without the gates (what the project's gates say about it is
+    proved by the throwaway server's test above). The caller's server is one
+    services.throwaway_postgres() starts here, which this test also proves real (a database
+    answers) and removed on exit (its port and directories)."""
     project = make(tmp_path, "postgres")
     made: list[str] = []
     mkdtemp = tempfile.mkdtemp
@@ -102,16 +104,23 @@ def test_check_uses_the_database_the_caller_names(
         return str(path)
 
     monkeypatch.setattr(tempfile, "mkdtemp", recording)
+    for name in ("SHOP_TEST_DATABASE_URL", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"):
+        monkeypatch.delenv(name, raising=False)
     with services.throwaway_postgres() as url:  # "the caller's" server, started here
         assert fetch(url, "SELECT current_database()") == "app"
         port = int(url.rsplit(":", 1)[1].split("/")[0])
         password = url.split(":")[2].split("@")[0]
-        env = asgigen_env(SHOP_DATABASE_URL=url)
-        env.pop("SHOP_TEST_DATABASE_URL", None)
-        result = run_asgigen("check", str(project), cwd=tmp_path, env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "SHOP_DATABASE_URL as given: postgresql://asgigen:***@127.0.0.1:" in result.stderr
-        assert password not in result.stdout + result.stderr
+        monkeypatch.setenv("SHOP_DATABASE_URL", url)
+        report = check.run_checks(project, with_gates=False, console=Console())
+        steps = {step.name: step for step in report.steps}
+        assert report.ok, report.to_dict()
+        assert list(steps) == ["service:postgres", "tests", "setup", "app", "serve:uvicorn"]
+        given = steps["service:postgres"].summary
+        assert given.startswith("SHOP_DATABASE_URL as given: postgresql://asgigen:***@127.0.0.1:")
+        # The password is never shown: not in the progress, nor in the report.
+        printed = capsys.readouterr()
+        assert given in printed.err
+        assert password not in printed.out + printed.err + str(report.to_dict())
         # Migrated by the contract's setup; the probes cleaned up after themselves.
         assert fetch(url, "SELECT version_num FROM alembic_version") == "0001"
         assert fetch(url, "SELECT count(*) FROM items") == 0
