@@ -226,8 +226,8 @@ def test_without_postgres_binaries_the_check_fails_and_says_how_to_install(
 def test_sqlite_project_check_uses_a_throwaway_file(tmp_path: Path) -> None:
     # That `asgigen check` of a SQLite project (the fastapi default) passes on a throwaway file
     # and leaves no database in the project is asserted where that check already runs:
-    # tests/test_e2e.py::test_check_under_every_server[fastapi] (a second full check of the
-    # same variant here proved nothing more). Here: what the migration it runs imports.
+    # tests/test_add_resource_e2e.py (its check under every server; a second full check of
+    # the same variant here proved nothing more). Here: what the migration it runs imports.
     project = make(tmp_path, "sqlite", name="cafe")
 
     # The check runs `python -m cafe migrate` before every boot, beside the project's tests:

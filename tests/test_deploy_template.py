@@ -5,9 +5,9 @@ The renders here are cheap and shared. The `asgigen check` runs are the proof th
 project's own tests, which validate its manifests offline with kubernetes-validate --strict,
 pass in the environment a user's check builds, and that the contract's /livez and /readyz
 probes pass: raw+kubernetes and routed+compose in
-tests/test_e2e.py::test_new_then_check_proves_each_style_under_every_server (under every
-server, the deployment's own tests rerun there by name), fastapi+postgres+kubernetes in
-tests/test_replicas_generated_e2e.py (under `check --replicas 3`).
+tests/test_add_e2e.py::test_added_route_passes_check_on_a_live_server_under_every_server
+(under every server, the deployment's own tests rerun there by name), fastapi+postgres+
+kubernetes in tests/test_replicas_generated_e2e.py (under `check --replicas 3`).
 """
 
 from __future__ import annotations

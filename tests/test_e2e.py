@@ -1,4 +1,10 @@
-"""End to end: `asgigen new` per style, and `asgigen check` proving a project by its contract."""
+"""End to end: `asgigen new` per style, and `asgigen check` proving a project by its contract.
+
+Each style's `new` and its `check --server all` (gates, tests, every server, every probe of its
+contract): tests/test_add_e2e.py and tests/test_add_resource_e2e.py, whose one check per style
+also proves what `asgigen add` wrote (asserted by tests/every_server.py). `new` running the
+checks itself: test_the_commands_new_prints_work_verbatim here.
+"""
 
 from __future__ import annotations
 
@@ -23,17 +29,9 @@ import pytest
 from asgigen.cache import cache_root
 from asgigen.check import run_checks, step_label
 from asgigen.console import Console
-from asgigen.contract import load_contract
-from asgigen.servers import SERVERS as SERVER_SPECS
 from tests.conftest import asgigen_env, run_asgigen
+from tests.every_server import GATES, git, litter, proves_all
 
-STYLES = ["raw", "routed", "fastapi"]
-SERVERS = ["uvicorn", "hypercorn", "daphne", "granian"]
-GATES = ["ruff", "ruff-format", "mypy"]
-# What every style serves (DESIGN.md), proved by each style's contract.
-SURFACE = ["GET / 200", "GET /health 200", "POST /echo 200", "unknown path 404", "ws /ws echo"]
-# Files and directories running a project's checks must never leave in it.
-LITTER = ["__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".venv"]
 pytestmark = pytest.mark.e2e
 
 
@@ -41,48 +39,11 @@ def asgigen(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
     return run_asgigen(*args, cwd=cwd, env=asgigen_env(**env))
 
 
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-
-
 class Made(NamedTuple):
     """A project `asgigen new` made, and what that printed."""
 
     path: Path
     new: subprocess.CompletedProcess[str]
-
-
-def litter(project: Path) -> list[str]:
-    return sorted(str(path.relative_to(project)) for name in LITTER for path in project.rglob(name))
-
-
-def declared_probes(project: Path) -> list[str]:
-    """The HTTP probes the project's contract declares, as patterns of a boot's summary.
-
-    A path may use a value an earlier probe captured (`/items/{item}`): any value will do.
-    """
-    probes = [
-        re.sub(r"\\\{[^}]*\\\}", "[^ ,]+", re.escape(probe.describe()))
-        for probe in load_contract(project).http
-    ]
-    assert probes  # the built-in styles all declare some
-    return probes
-
-
-def proves_all(summary: str, project: Path, server: str = "uvicorn") -> None:
-    """The boot's summary names the shared surface and every probe of the contract (under
-    Daphne, no WebSocket probe: it says why instead)."""
-    reason = SERVER_SPECS[server].websocket_reason
-    for probe in SURFACE:
-        if reason is not None and probe.startswith("ws "):
-            assert probe not in summary
-            assert summary.endswith(f"; WebSocket probes not run: {reason}")
-        else:
-            assert probe in summary
-    for pattern in declared_probes(project):
-        assert re.search(rf"(^|[ ,]){pattern}(,|$| )", summary), (pattern, summary)
 
 
 def step_line(stderr: str, label: str) -> str:
@@ -139,118 +100,24 @@ def tidy(project: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Made]:
-    """`asgigen new m-STYLE --style STYLE [--data ANSWER...] --no-check`, once per variant and
-    module (on first use: an xdist worker makes only what its tests need). Tests that edit one
-    copy it."""
+def made(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Made]:
+    """`asgigen new m-STYLE --style STYLE --no-check`, once per style and module (on first use:
+    an xdist worker makes only the styles its tests need). Tests that edit one copy it."""
     root = tmp_path_factory.mktemp("projects")
-    done: dict[tuple[str, ...], Made] = {}
+    done: dict[str, Made] = {}
 
-    def make(style: str, *answers: str) -> Made:
-        key = (style, *answers)
-        if key not in done:
-            where = root / "-".join(key).replace("=", "-")
-            where.mkdir()
-            data = [arg for answer in answers for arg in ("--data", answer)]
-            name = f"m-{style}"
-            result = asgigen("new", name, "--style", style, *data, "--no-check", cwd=where)
+    def make(style: str) -> Made:
+        if style not in done:
+            result = asgigen("new", f"m-{style}", "--style", style, "--no-check", cwd=root)
             assert result.returncode == 0, result.stderr
-            done[key] = Made(where / name, result)
-        return done[key]
+            done[style] = Made(root / f"m-{style}", result)
+        return done[style]
 
     return make
 
 
-# The variant of each style proved under every server. raw and routed with a deployment: the
-# same app and contract as without (only files and test requirements are added), so the one
-# check also proves the project's own deployment tests (tests/test_deploy.py) in the
-# environment a user's check builds. fastapi: its default, SQLite (kubernetes needs
-# PostgreSQL: tests/test_replicas_generated_e2e.py, and under every server tests/test_database.py).
-EVERY_SERVER = {"raw": ("deploy=kubernetes",), "routed": ("deploy=compose",), "fastapi": ()}
-# Each deployment's own tests, which must have run and passed by name.
-DEPLOY_TESTS = {
-    "deploy=kubernetes": [
-        "test_the_manifests_pass_kubernetes_validate_strict",
-        "test_liveness_and_readiness_probes_sit_on_different_paths",
-        "test_the_grace_period_outlasts_the_graceful_shutdown",
-    ],
-    "deploy=compose": ["test_the_proxy_configuration_is_mounted_and_checks_readiness"],
-}
-
-
-@pytest.mark.parametrize("style", STYLES)
-def test_new_then_check_proves_each_style_under_every_server(
-    made: Callable[..., Made], style: str
-) -> None:
-    """What `new` renders and prints for each style, then one `check --server all` of it:
-    gates, its tests, and a boot under each server proving the shared surface and every probe
-    of the style's contract, /livez and /readyz among them. (`new` running the checks itself:
-    in test_the_commands_new_prints_work_verbatim.)"""
-    answers = EVERY_SERVER[style]
-    project, new = made(style, *answers)
-    assert f"built-in template into ./m-{style}" in step_line(new.stderr, "rendered")
-    assert f"\nstyle: {style}\n" in (project / ".copier-answers.yml").read_text()
-    assert new.stdout.startswith(f"m-{style} is ready: {project}")
-    assert f"run python -m m_{style}" in new.stdout
-    assert f"check ./m-{style}" in new.stdout
-    assert git(project, "log", "--format=%s").strip() == "Initial commit from asgigen"
-
-    # PYTHONDONTWRITEBYTECODE is not set (asgigen_env drops it), as on a user's machine.
-    result = asgigen("check", str(project), "--server", "all", "--json", cwd=project)
-    assert result.returncode == 0, result.stderr + result.stdout
-    report = json.loads(result.stdout)
-    assert report["ok"] is True
-    assert report["contract"] == "pyproject.toml [tool.asgigen]"
-    assert report["app"] == f"m_{style}.app:app"
-    steps = {step["name"]: step for step in report["steps"]}
-    names = list(steps)
-    # Gates first, the tests, then one boot per server (a style may add service steps).
-    assert names[:3] == GATES
-    assert "tests" in names
-    assert [name for name in names if name.startswith("serve:")] == [
-        f"serve:{server}" for server in SERVERS
-    ]
-    assert names[-4:] == [f"serve:{server}" for server in SERVERS]
-    # Each server is really started and answering: a skip would not do here. The check
-    # environment installs the servers: none is skipped as "not installed".
-    assert {step["status"] for step in report["steps"]} == {"passed"}, steps
-    assert "not installed" not in result.stderr
-    assert "skipped" not in result.stderr
-    serves = [line for line in result.stderr.splitlines() if line.strip().startswith("serve")]
-    assert [line.split()[1] for line in serves] == SERVERS, serves
-    for server in SERVERS:
-        summary = steps[f"serve:{server}"]["summary"]
-        assert summary.startswith(f"{server} 127.0.0.1:")
-        proves_all(summary, project, server)
-    assert " passed" in steps["tests"]["summary"]
-    assert "failed" not in steps["tests"]["summary"]
-    served = steps["serve:uvicorn"]["summary"]
-    assert "ready GET /readyz 200" in served
-    assert "GET /livez 200" in served
-    if style == "fastapi":  # its default database: SQLite, a throwaway file outside the project
-        assert steps["service:sqlite"]["summary"] == "throwaway SQLite file", steps
-        assert not list(project.rglob("*.db"))
-    # The checks leave the project as generated: one commit, nothing untracked, no caches.
-    assert litter(project) == []
-    assert git(project, "status", "--porcelain", "--ignored") == ""
-
-    for answer in answers:
-        # The deployment's own tests once more by name, in the environment the check built:
-        # a deselected or skipped manifest validation cannot pass for one that ran.
-        own = subprocess.run(
-            [report["python"], "-m", "pytest", "-v", "-p", "no:cacheprovider",
-             "tests/test_deploy.py"],
-            cwd=project, env=asgigen_env(PYTHONDONTWRITEBYTECODE="1"),
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        assert own.returncode == 0, own.stdout[-3000:]
-        assert " SKIPPED" not in own.stdout
-        for test in DEPLOY_TESTS[answer]:
-            assert f"{test} PASSED" in own.stdout, own.stdout[-3000:]
-
-
 def test_check_reports_each_failing_step_with_its_output(
-    made: Callable[..., Made], tmp_path: Path
+    made: Callable[[str], Made], tmp_path: Path
 ) -> None:
     """A failing test and a lint error, each failing its own step only: the error line names
     both, the output shows each one's cause and its hint; the steps between them still ran."""
@@ -281,7 +148,7 @@ def test_check_reports_each_failing_step_with_its_output(
 
 
 def test_check_reports_a_server_that_does_not_answer(
-    made: Callable[..., Made], tmp_path: Path
+    made: Callable[[str], Made], tmp_path: Path
 ) -> None:
     project = copy_project(made("raw").path, tmp_path / "m-raw")
     (project / "src" / "m_raw" / "__main__.py").write_text("raise SystemExit(3)\n")
@@ -295,7 +162,7 @@ def test_check_reports_a_server_that_does_not_answer(
 
 
 def test_check_isolated_uses_a_fresh_venv_and_removes_it(
-    made: Callable[..., Made], tmp_path: Path
+    made: Callable[[str], Made], tmp_path: Path
 ) -> None:
     project = copy_project(made("raw").path, tmp_path / "m-raw")
     result = asgigen("check", str(project), "--isolated", "--json", cwd=project)
@@ -315,7 +182,7 @@ def test_check_isolated_uses_a_fresh_venv_and_removes_it(
 
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_a_port_taken_before_the_server_binds_it_is_retried(
-    made: Callable[..., Made], monkeypatch: pytest.MonkeyPatch, server: str
+    made: Callable[[str], Made], monkeypatch: pytest.MonkeyPatch, server: str
 ) -> None:
     import socket
 
@@ -344,7 +211,7 @@ def test_a_port_taken_before_the_server_binds_it_is_retried(
 
 
 def test_a_changed_greeting_fails_until_the_contract_says_so(
-    made: Callable[..., Made], tmp_path: Path
+    made: Callable[[str], Made], tmp_path: Path
 ) -> None:
     """The contract alone catches a change the project's tests were updated for, until the
     contract says so too. Along the way: the gates follow the project's configuration (none
@@ -425,7 +292,7 @@ def _delete_echo_tests(project: Path) -> None:
 
 
 def test_deleting_a_route_fails_naming_its_probe_until_its_probe_and_tests_go(
-    made: Callable[..., Made], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    made: Callable[[str], Made], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = copy_project(made("fastapi").path, tmp_path / "m-fastapi")
     _delete_echo_route(project)
@@ -454,7 +321,7 @@ def test_deleting_a_route_fails_naming_its_probe_until_its_probe_and_tests_go(
 
 
 def test_a_project_with_no_contract_and_no_app_does_not_pass(
-    made: Callable[..., Made], tmp_path: Path
+    made: Callable[[str], Made], tmp_path: Path
 ) -> None:
     project = copy_project(made("raw").path, tmp_path / "m-raw")
     drop_tables(project / "pyproject.toml", ("tool.asgigen",))
