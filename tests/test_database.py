@@ -15,10 +15,12 @@ import pytest
 import yaml
 
 from asgigen import check, environments, generate, services
+from asgigen.console import Console
 from asgigen.contract import load_contract
 from asgigen.errors import BadInputError
 from asgigen.servers import SERVERS
 from tests.conftest import asgigen_env, run_asgigen
+from tests.inline_projects import use_this_python, write_files
 
 pytestmark = pytest.mark.e2e
 needs_postgres = pytest.mark.skipif(
@@ -59,50 +61,17 @@ def fetch(url: str, query: str) -> object:
 
 
 @needs_postgres
-def test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server(
-    tmp_path: Path,
+def test_check_boots_a_postgres_project_under_every_server_on_the_database_the_caller_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The generated postgres project, one `check --server all` on the caller's database: its
+    gates, its tests on that database, the migration, then each server's boot with the items'
+    whole life probed. (When the caller names none, check starts a throwaway server of its
+    own: test_check_gives_its_throwaway_postgres_to_the_tests_and_the_app_then_removes_it.)
+
+    The caller's server is one services.throwaway_postgres() starts here, which this test
+    also proves real (a database answers) and removed on exit (its port and directories)."""
     project = make(tmp_path, "postgres")
-    env = asgigen_env()
-    env.pop("SHOP_DATABASE_URL", None)
-    env.pop("SHOP_TEST_DATABASE_URL", None)
-    result = run_asgigen("check", str(project), "--server", "all", cwd=tmp_path, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"shop: all \d+ checks passed", result.stdout)
-    found = re.search(
-        r"throwaway PostgreSQL postgresql://asgigen:\*\*\*@127\.0\.0\.1:(\d+)/app", result.stderr
-    )
-    assert found, result.stderr
-    for server in ("uvicorn", "hypercorn", "daphne", "granian"):
-        assert re.search(
-            rf"{server} 127\.0\.0\.1:\d+ .*POST /items 201, GET /items/\d+ 200, POST /items 409",
-            result.stderr,
-        )
-    assert "python -m shop migrate" in result.stderr
-    # The tests ran on it too (62 of them, each on a database of its own), and it is gone.
-    assert refuses(int(found.group(1)))
-    assert not (project / "shop.db").exists()
-
-
-@needs_postgres
-def test_check_uses_the_database_the_caller_names(tmp_path: Path) -> None:
-    project = make(tmp_path, "postgres")
-    with services.throwaway_postgres() as url:  # "the caller's" server, started here
-        password = url.split(":")[2].split("@")[0]
-        env = asgigen_env(SHOP_DATABASE_URL=url)
-        env.pop("SHOP_TEST_DATABASE_URL", None)
-        result = run_asgigen("check", str(project), cwd=tmp_path, env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "SHOP_DATABASE_URL as given: postgresql://asgigen:***@127.0.0.1:" in result.stderr
-        assert password not in result.stdout + result.stderr
-        # Migrated by the contract's setup; the probes cleaned up after themselves.
-        assert fetch(url, "SELECT version_num FROM alembic_version") == "0001"
-        assert fetch(url, "SELECT count(*) FROM items") == 0
-
-
-def test_throwaway_postgres_is_real_and_removed(monkeypatch: pytest.MonkeyPatch) -> None:
-    if services.postgres_binaries() is None:
-        pytest.skip(services.INSTALL_HINT)
     made: list[str] = []
     mkdtemp = tempfile.mkdtemp
 
@@ -112,37 +81,153 @@ def test_throwaway_postgres_is_real_and_removed(monkeypatch: pytest.MonkeyPatch)
         return str(path)
 
     monkeypatch.setattr(tempfile, "mkdtemp", recording)
-    with services.throwaway_postgres() as url:
+    with services.throwaway_postgres() as url:  # "the caller's" server, started here
         assert fetch(url, "SELECT current_database()") == "app"
         port = int(url.rsplit(":", 1)[1].split("/")[0])
+        password = url.split(":")[2].split("@")[0]
+        env = asgigen_env(SHOP_DATABASE_URL=url)
+        env.pop("SHOP_TEST_DATABASE_URL", None)  # the tests use the caller's database too
+        result = run_asgigen("check", str(project), "--server", "all", cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert re.search(r"shop: all \d+ checks passed", result.stdout)
+        assert "SHOP_DATABASE_URL as given: postgresql://asgigen:***@127.0.0.1:" in result.stderr
+        assert password not in result.stdout + result.stderr
+        for gate in ("ruff", "format", "mypy"):
+            assert f"\n  {gate} " in result.stderr
+        assert "python -m shop migrate" in result.stderr
+        for server in ("uvicorn", "hypercorn", "daphne", "granian"):
+            assert re.search(
+                rf"{server} 127\.0\.0\.1:\d+ .*POST /items 201, GET /items/\d+ 200, "
+                r"POST /items 409, DELETE /items/\d+ 204",
+                result.stderr,
+            ), server
+        # Migrated by the contract's setup; the probes cleaned up after themselves.
+        assert fetch(url, "SELECT version_num FROM alembic_version") == "0001"
+        assert fetch(url, "SELECT count(*) FROM items") == 0
+        assert not (project / "shop.db").exists()
     assert refuses(port)
     assert made
     assert not any(Path(path).exists() for path in made)
 
 
+# A tiny app whose / answers the name of the database it reached (TINY_DATABASE_URL).
+TINY_APP = """\
+import os
+
+import asyncpg
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    status, body = 404, b""
+    if scope["path"] == "/":
+        connection = await asyncpg.connect(os.environ["TINY_DATABASE_URL"])
+        try:
+            status = 200
+            body = str(await connection.fetchval("SELECT current_database()")).encode()
+        finally:
+            await connection.close()
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+"""
+TINY_TEST = """\
+import asyncio
+import os
+
+import asyncpg
+
+
+def test_the_database_answers():
+    async def ask():
+        connection = await asyncpg.connect(os.environ["TINY_TEST_URL"])
+        try:
+            return await connection.fetchval("SELECT current_database()")
+        finally:
+            await connection.close()
+
+    assert asyncio.run(ask()) == "app"
+"""
+
+
+def tiny_postgres_project(root: Path) -> Path:
+    """A tiny project whose contract needs PostgreSQL: for asgigen's verdicts, not a
+    template's (whose contract declares the same service)."""
+    return write_files(
+        root,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "tiny"\nversion = "0"\n\n[tool.asgigen]\n'
+                'app = "tiny:app"\n'
+                # The migration's place: it must be given the database's URL too.
+                'setup = ["python", "-c", "import os; assert os.environ[\'TINY_DATABASE_URL\']"]\n'
+                '[[tool.asgigen.http]]\npath = "/"\nbody = "app"\n'
+                "[tool.asgigen.services]\n"
+                'postgres = { url-env = "TINY_DATABASE_URL", test-url-env = "TINY_TEST_URL" }\n'
+            ),
+            "tiny.py": TINY_APP,
+            "tests/test_tiny.py": TINY_TEST,
+        },
+    )
+
+
+@needs_postgres
+def test_check_gives_its_throwaway_postgres_to_the_tests_and_the_app_then_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Checked in-process with the test's own interpreter (it has asyncpg, pytest, uvicorn).
+    project = tiny_postgres_project(tmp_path / "tiny")
+    use_this_python(monkeypatch, tmp_path)
+    for name in ("TINY_DATABASE_URL", "TINY_TEST_URL", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"):
+        monkeypatch.delenv(name, raising=False)
+    report = check.run_checks(project, with_gates=False, console=Console(quiet=True))
+    steps = {step.name: step for step in report.steps}
+    assert report.ok, [(s.name, s.status, s.summary, s.output) for s in report.steps]
+    assert list(steps) == ["service:postgres", "tests", "setup", "serve:uvicorn"]
+    found = re.fullmatch(
+        r"throwaway PostgreSQL postgresql://asgigen:\*\*\*@127\.0\.0\.1:(\d+)/app",
+        steps["service:postgres"].summary,
+    )
+    assert found, steps["service:postgres"].summary
+    assert steps["tests"].summary.startswith("1 passed")  # its test asked that database
+    assert "GET / 200" in steps["serve:uvicorn"].summary  # the app answered from it
+    assert refuses(int(found.group(1)))  # and it is gone
+
+
 def test_without_postgres_binaries_the_check_fails_and_says_how_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = make(tmp_path, "postgres")
+    project = tiny_postgres_project(tmp_path / "tiny")
+    use_this_python(monkeypatch, tmp_path)
     monkeypatch.setattr(services, "postgres_binaries", lambda: None)
-    monkeypatch.delenv("SHOP_DATABASE_URL", raising=False)
-    report = check.run_checks(project, with_gates=False)
+    monkeypatch.delenv("TINY_DATABASE_URL", raising=False)
+    report = check.run_checks(project, with_gates=False, console=Console(quiet=True))
     steps = {step.name: step for step in report.steps}
     assert not report.ok
     service = steps["service:postgres"]
     assert service.status == "failed"
     assert service.hint is not None
     assert "apt-get install postgresql" in service.hint
-    # Never a silent pass: the boot is not run, and that is not a pass either.
+    # The tests still ran: the service fails the check, and the boot is not run, and that
+    # is not a pass either (never a silent pass).
+    assert "tests" in steps
     assert steps["serve:uvicorn"].status == "skipped"
     assert "setup" not in steps
+    assert [step.name for step in report.failures] == ["service:postgres", "tests", "serve:uvicorn"]
 
 
 def test_sqlite_project_check_uses_a_throwaway_file(tmp_path: Path) -> None:
     # That `asgigen check` of a SQLite project (the fastapi default) passes on a throwaway file
     # and leaves no database in the project is asserted where that check already runs:
-    # tests/test_e2e.py::test_check_under_every_server[fastapi] (a second full check of the
-    # same variant here proved nothing more). Here: what the migration it runs imports.
+    # tests/test_add_resource_e2e.py (its check under every server; a second full check of
+    # the same variant here proved nothing more). Here: what the migration it runs imports.
     project = make(tmp_path, "sqlite", name="cafe")
 
     # The check runs `python -m cafe migrate` before every boot, beside the project's tests:

@@ -1,15 +1,17 @@
 """The template's `deploy` answer (issue 30): health endpoints split in two, Kubernetes
 manifests and a compose file behind HAProxy, each proved by the generated project itself.
 
-The renders are cheap and shared; the three `asgigen check` runs (fastapi+postgres+kubernetes,
-raw+kubernetes, routed+compose) are the proof that the project's own tests, which validate
-its manifests offline with kubernetes-validate --strict, pass in the environment a user's
-check builds, and that the contract's /livez and /readyz probes pass under Uvicorn.
+The renders here are cheap and shared. The `asgigen check` runs are the proof that the
+project's own tests, which validate its manifests offline with kubernetes-validate --strict,
+pass in the environment a user's check builds, and that the contract's /livez and /readyz
+probes pass: raw+kubernetes and routed+compose in
+tests/test_add_e2e.py::test_added_route_passes_check_on_a_live_server_under_every_server
+(under every server, the deployment's own tests rerun there by name), fastapi+postgres+
+kubernetes in tests/test_replicas_generated_e2e.py (under `check --replicas 3`).
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import tomllib
 from pathlib import Path
@@ -20,7 +22,7 @@ import yaml
 
 from asgigen import generate
 from asgigen.errors import AsgigenError
-from tests.conftest import asgigen_env, run_asgigen
+from tests.conftest import run_asgigen
 from tests.tools import system_tool
 
 VARIANTS: dict[str, dict[str, object]] = {
@@ -151,40 +153,3 @@ def test_explain_shows_where_readiness_asks_the_database(projects: dict[str, Pat
     assert "src/shop/database.py:" in result.stdout
     assert "ping" in result.stdout
     assert "not found" not in result.stdout
-
-
-@pytest.mark.e2e
-@pytest.mark.parametrize("name", ["raw-kubernetes", "routed-compose"])
-def test_check_runs_the_projects_own_deployment_tests(projects: dict[str, Path], name: str) -> None:
-    """`asgigen check`: the gates, the project's tests and the contract's probes under Uvicorn,
-    /livez and /readyz included. Then, in the environment it built, tests/test_deploy.py once
-    more by name, so a deselected or skipped manifest validation cannot pass for one that ran.
-    (fastapi with postgres and kubernetes: tests/test_replicas_generated_e2e.py does the same,
-    under `check --replicas 3`.)"""
-    project = projects[name]
-    result = run_asgigen("check", str(project), "--server", "uvicorn", "--json", cwd=project)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = json.loads(result.stdout)
-    steps = {step["name"]: step for step in report["steps"]}
-    assert {step["status"] for step in steps.values()} == {"passed"}
-    assert {"ruff", "mypy", "tests", "serve:uvicorn"} <= set(steps)
-    assert "skipped" not in steps["tests"]["summary"]
-    served = steps["serve:uvicorn"]["summary"]
-    assert "ready GET /readyz 200" in served
-    assert "GET /livez 200" in served
-    own = subprocess.run(
-        [report["python"], "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/test_deploy.py"],
-        cwd=project,
-        env=asgigen_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert own.returncode == 0, own.stdout[-3000:]
-    assert " SKIPPED" not in own.stdout
-    if name.endswith("kubernetes"):
-        assert "test_the_manifests_pass_kubernetes_validate_strict PASSED" in own.stdout
-        assert "test_liveness_and_readiness_probes_sit_on_different_paths PASSED" in own.stdout
-        assert "test_the_grace_period_outlasts_the_graceful_shutdown PASSED" in own.stdout
-    else:
-        assert "test_the_proxy_configuration_is_mounted_and_checks_readiness PASSED" in own.stdout

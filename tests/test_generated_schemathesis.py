@@ -90,6 +90,8 @@ def _serve(project: Path, extra: dict[str, str]) -> Iterator[str]:
         "DEMO_HOST": "127.0.0.1",
         "DEMO_PORT": str(port),
         "DEMO_LOG_LEVEL": "warning",
+        # Stopped when the run is over, with no balancer to drain for (5 s by default).
+        "DEMO_DRAIN_SECONDS": "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "demo"],
