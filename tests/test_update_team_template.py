@@ -1,4 +1,4 @@
-"""End to end with a team's own copier template (tests/fixtures/team_template, tags v1.0.0 and
+"""End to end with a team's own copier template (tests/team_template.py, tags v1.0.0 and
 v2.0.0): `asgigen new` from v1, the owner's committed edits, `asgigen update` to v2."""
 
 from __future__ import annotations
