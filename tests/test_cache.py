@@ -152,6 +152,6 @@ def test_check_with_an_unwritable_cache_directory_is_one_line(
     assert result.exit_code == 2
     # The template line comes first (it needs no cache), then the error and its hint only.
     template, error, hint = result.stderr.strip().splitlines()
-    assert template.split() == ["template", "built-in", "0.4.1", "(from", ".copier-answers.yml)"]
+    assert template.split() == ["template", "built-in", "0.4.2", "(from", ".copier-answers.yml)"]
     assert error.startswith("error: cannot create the cache directory /proc/asgigen-cache/envs: ")
     assert hint == "hint: set ASGIGEN_CACHE_DIR to a writable directory"
