@@ -333,12 +333,10 @@ def test_a_project_with_no_contract_and_no_app_does_not_pass(
     main = project / "src" / "m_raw" / "__main__.py"
     main.write_text(main.read_text().replace('"m_raw.app:app"', '"m_raw.app:application"'))
     server = project / "src" / "m_raw" / "server.py"  # the drain marks the app not ready
-    assert "from m_raw.app import app\n" in server.read_text()
-    server.write_text(
-        server.read_text().replace(
-            "from m_raw.app import app\n", "from m_raw.app import application as app\n"
-        )
-    )
+    imports = "    from m_raw.app import App, app\n"
+    assert imports in server.read_text()
+    renamed = "    from m_raw.app import App\n    from m_raw.app import application as app\n"
+    server.write_text(server.read_text().replace(imports, renamed))
 
     result = asgigen("check", str(project), "--json", cwd=tmp_path)
     assert result.returncode == 1

@@ -8,6 +8,7 @@ second, where the built-in template's take a minute.
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import re
 import subprocess
@@ -278,32 +279,52 @@ def proved_elsewhere() -> dict[str, str]:
     """Variant → the test that runs `asgigen check` on exactly its answers, with validate's
     gates, tests, app and boot (and more servers): asserted here, so that a drifted
     declaration or a dropped parameter leaves no variant unproved."""
-    from tests import test_database, test_deploy_template, test_e2e, test_replicas_generated_e2e
+    from tests import (
+        test_add_e2e,
+        test_add_resource_e2e,
+        test_database,
+        test_e2e,
+        test_readme_session,
+        test_replicas_generated_e2e,
+    )
 
     declared = {"default": {"style": "routed"}, **declared_variants()}
     proofs: dict[str, str] = {}
-    e2e = test_e2e.test_check_under_every_server
-    for name in ("default", "raw", "fastapi"):  # `new --style S` with the default answers
+
+    def proof(test: Callable[..., None], case: str = "") -> str:
+        return f"tests/{test.__module__.rsplit('.', 1)[-1]}.py::{test.__name__}{case}"
+
+    # `new --style S` with the default answers, the checks `new` runs (tests, a boot): the
+    # README's session (routed) and the commands `new` prints (raw), each `check`ed again.
+    for name, test in (
+        ("default", test_readme_session.test_the_readme_session_is_what_asgigen_prints),
+        ("raw", test_e2e.test_the_commands_new_prints_work_verbatim),
+    ):
         assert declared[name] == {"style": declared[name]["style"]}, name
-        assert declared[name]["style"] in parametrized(e2e), name
-        proofs[name] = f"tests/test_e2e.py::{e2e.__name__}[{declared[name]['style']}]"
-    deploy = test_deploy_template.test_check_runs_the_projects_own_deployment_tests
-    for name in parametrized(deploy):
-        assert declared[name] == test_deploy_template.VARIANTS[name], name
-        proofs[name] = f"tests/test_deploy_template.py::{deploy.__name__}[{name}]"
+        assert f'"--style", "{declared[name]["style"]}"' in inspect.getsource(test), name
+        proofs[name] = proof(test)
+    # The default answers plus what `asgigen add` writes (it only adds), `check --server all`.
+    fastapi = test_add_resource_e2e.test_added_route_websocket_and_resource_pass_one_check_under_every_server  # noqa: E501 (the test's name)
+    assert declared["fastapi"] == {"style": "fastapi"}
+    assert '"--style", "fastapi", "--defaults"' in inspect.getsource(fastapi)
+    proofs["fastapi"] = proof(fastapi)
+    # A deployment answer plus what `add` writes, `check --server all` and the project's own
+    # deployment tests.
+    deployed = test_add_e2e.test_added_route_passes_check_on_a_live_server_under_every_server
+    for style in parametrized(deployed):
+        key, value = test_add_e2e.DEPLOYMENT[style].split("=")
+        name = f"{style}-{value}"
+        assert declared[name] == {"style": style, key: value}, name
+        proofs[name] = proof(deployed, f"[{style}]")
     # `check --replicas 3` on a kubernetes project: its gates, tests, boots and replicas.
     replicated = {"style": "fastapi", "database": "postgres", "deploy": "kubernetes"}
     assert declared["fastapi-postgres-kubernetes"] == replicated
     replicas = test_replicas_generated_e2e.test_generated_postgres_project_passes_three_replicas
-    proofs["fastapi-postgres-kubernetes"] = (
-        f"tests/test_replicas_generated_e2e.py::{replicas.__name__}"
-    )
+    proofs["fastapi-postgres-kubernetes"] = proof(replicas)
     # test_database.make(tmp_path, "postgres"): the fastapi style, database postgres.
     assert declared["fastapi-postgres"] == {"style": "fastapi", "database": "postgres"}
-    database = (
-        test_database.test_check_boots_a_postgres_project_under_every_server_on_a_throwaway_server
-    )
-    proofs["fastapi-postgres"] = f"tests/test_database.py::{database.__name__}"
+    database = test_database.test_check_boots_a_postgres_project_under_every_server_on_the_database_the_caller_names  # noqa: E501 (the test's name)
+    proofs["fastapi-postgres"] = proof(database)
     return proofs
 
 
