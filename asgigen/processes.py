@@ -54,15 +54,6 @@ def unregister(pid: int) -> None:
     _children.pop(pid, None)
 
 
-@contextlib.contextmanager
-def registered(process: subprocess.Popen[Any]) -> Iterator[None]:
-    """Unregister `process` (started with `start`) when the body is over."""
-    try:
-        yield
-    finally:
-        unregister(process.pid)
-
-
 def start(command: Sequence[str], **options: Any) -> subprocess.Popen[Any]:
     """subprocess.Popen(command, **options) in a session of its own, and registered. Start and
     registration are one step for a signal (`deferred`): one arriving meanwhile stops the
@@ -96,7 +87,7 @@ def run(
         process = start(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options
         )
-        with process, registered(process):
+        with process:
             try:
                 stdout, stderr = process.communicate(input, timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -109,6 +100,8 @@ def run(
                 kill_tree(process.pid)
                 process.wait()
                 raise
+            finally:
+                unregister(process.pid)  # reaped: its pid may be reused
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
