@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import shlex
+import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from asgigen import git
+from asgigen.errors import TemplateError
 from asgigen.task_output import to_stderr
 
 
@@ -237,6 +240,20 @@ def _memory_bytecode_cache() -> Any:
             self.codes[bucket.key] = bucket.bytecode_to_string()
 
     return MemoryBytecodeCache()
+
+
+def task_failed(err: subprocess.CalledProcessError) -> TemplateError:
+    """A template task that failed (copier's TaskError): its command, its exit code and what
+    to do. Its output is already on stderr, above this."""
+    command = err.cmd if isinstance(err.cmd, str) else shlex.join(map(str, err.cmd))
+    if err.returncode == 127:  # the shell's "command not found"
+        program = command.split()[0] if command.split() else command
+        hint = f"the task needs `{program}`, which is not on PATH: install it, then run again"
+    else:
+        hint = "its output is above: give the task what it needs, then run again"
+    return TemplateError(
+        f"the template's task `{command}` failed with exit code {err.returncode}", hint=hint
+    )
 
 
 # --- the answer space

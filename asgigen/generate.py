@@ -17,7 +17,7 @@ from typing import Any
 
 from asgigen import answers_file, naming, processes, render_extensions
 from asgigen.contract import CONTRACT_FILE, dump_toml, has_declared_contract
-from asgigen.copier_adapter import render
+from asgigen.copier_adapter import render, task_failed
 from asgigen.errors import AsgigenError, BadInputError, TemplateError
 from asgigen.project_layout import locate
 from asgigen.pyproject_file import PyprojectFile, TomlFileError, read_pyproject
@@ -435,6 +435,7 @@ def _render_once(
         CopierAnswersInterrupt,
         CopierError,
         ExtensionNotFoundError,
+        TaskError,
         UnsafeTemplateError,
     )
 
@@ -461,6 +462,8 @@ def _render_once(
         raise BadInputError(message) from None
     except ExtensionNotFoundError:
         raise  # _render installs it, or names it
+    except TaskError as err:
+        raise task_failed(err) from None
     except (CopierError, OSError) as err:
         raise TemplateError(f"rendering the template failed: {err}") from None
     except Exception as err:  # a broken template raises Jinja and YAML errors of every kind

@@ -272,7 +272,7 @@ def update_project(
     history: list[TemplateVersion] | None = None,
 ) -> UpdateResult:
     """Re-apply the template to the project at `path`; the result names any conflicts."""
-    from copier.errors import CopierError, UserMessageError  # lazy: 0.6 s to import
+    from copier.errors import CopierError, TaskError, UserMessageError  # lazy: 0.6 s to import
 
     project = _project(path)
     answers = _read_answers(project)
@@ -293,6 +293,8 @@ def update_project(
                 )
             except ValueError as err:  # a copier validator or a cast rejected an answer
                 raise BadInputError(_last_line(str(err))) from None
+            except TaskError as err:  # a UserMessageError too: named with what to do
+                raise copier_adapter.task_failed(err) from None
             except UserMessageError as err:
                 raise BadInputError(f"cannot update: {_last_line(str(err))}") from None
             except CopierError as err:
